@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+#include "root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+#include "alloc.h"
+#include "strv.h"
+
+static bool have_openat2 = true;
+
+int root_open(const char *path, struct root **ret, char **reterr)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                *reterr = xasprintf("cannot open root directory '%s': %s", path, strerror(errno));
+                return r;
+        }
+        struct root *root = xcalloc(1, sizeof(*root));
+        root->fd = fd;
+        root->path = xstrdup(path);
+        struct stat st, st_host;
+        root->is_host = fstat(fd, &st) == 0 && stat("/", &st_host) == 0 &&
+                        st.st_dev == st_host.st_dev && st.st_ino == st_host.st_ino;
+        *ret = root;
+        return 0;
+}
+
+struct root *root_free(struct root *r)
+{
+        if (!r)
+                return NULL;
+        if (r->fd >= 0)
+                close(r->fd);
+        free(r->path);
+        free(r);
+        return NULL;
+}
+
+int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
+{
+        flags |= O_CLOEXEC;
+        if (have_openat2) {
+                struct open_how how = {
+                        .flags = (unsigned long long) flags,
+                        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                };
+                long fd = syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+                if (fd >= 0)
+                        return (int) fd;
+                if (errno != ENOSYS)
+                        return -errno;
+                have_openat2 = false;
+        }
+        /* Kernels before 5.6: plain prefixing, without the symlink confinement. */
+        while (*path == '/')
+                path++;
+        int fd = openat(r->fd, *path ? path : ".", flags, mode);
+        return fd < 0 ? -errno : fd;
+}
+
+int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
+                   size_t *ret_size)
+{
+        _cleanup_close_ int fd = root_openat(r, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+                return -EBADFD;
+        if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t) st.st_size > max)
+                return -EFBIG;
+        size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+        _cleanup_free_ char *data = xmalloc(cap + 1);
+        size_t len = 0;
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        cap *= 2;
+                        data = xrealloc(data, cap + 1);
+                }
+                ssize_t n = read(fd, data + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        data[len] = 0;
+        if (ret_size)
+                *ret_size = len;
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+int root_read_line(const struct root *r, const char *path, char **ret)
+{
+        _cleanup_free_ char *s = NULL;
+        size_t n;
+        int k = root_read_file(r, path, 64 * 1024, &s, &n);
+        if (k < 0)
+                return k;
+        size_t l = strcspn(s, "\n");
+        s[l] = 0;
+        char *b = s, *e = s + l;
+        while (*b == ' ' || *b == '\t')
+                b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                e--;
+        if (e == b)
+                return -ENODATA;
+        *ret = xstrndup(b, (size_t) (e - b));
+        return 0;
+}
+
+int root_list_dir(const struct root *r, const char *path, char ***ret)
+{
+        int fd = root_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd;
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d) {
+                int k = -errno;
+                close(fd);
+                return k;
+        }
+        _cleanup_strv_free_ char **l = xcalloc(1, sizeof(char *));
+        struct dirent *de;
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                l = strv_push(l, de->d_name);
+        }
+        if (errno)
+                return -errno;
+        strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int root_readlink(const struct root *r, const char *path, char **ret)
+{
+        _cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return fd;
+        char target[4096];
+        ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+        if (n < 0)
+                return errno == ENOENT ? -EINVAL : -errno;
+        target[n] = 0;
+        *ret = xstrdup(target);
+        return 0;
+}
+
+int root_link_basename(const struct root *r, const char *path, char **ret)
+{
+        _cleanup_free_ char *t = NULL;
+        int k = root_readlink(r, path, &t);
+        if (k < 0)
+                return k;
+        size_t n = strlen(t);
+        while (n > 1 && t[n - 1] == '/')
+                t[--n] = 0;
+        const char *slash = strrchr(t, '/');
+        const char *base = slash ? slash + 1 : t;
+        if (!*base || streq(base, ".") || streq(base, ".."))
+                return -EINVAL;
+        *ret = xstrdup(base);
+        return 0;
+}
+
+int root_stat(const struct root *r, const char *path, struct stat *ret, bool follow)
+{
+        _cleanup_close_ int fd = root_openat(r, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, ret) < 0)
+                return -errno;
+        return 0;
+}
+
+bool root_exists(const struct root *r, const char *path)
+{
+        struct stat st;
+        return root_stat(r, path, &st, true) == 0;
+}
+
+bool root_is_dir(const struct root *r, const char *path)
+{
+        struct stat st;
+        return root_stat(r, path, &st, true) == 0 && S_ISDIR(st.st_mode);
+}
+
+int root_open_dir(const struct root *r, const char *path)
+{
+        return root_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
+}
+
+static int open_beneath(int dirfd, const char *name, int flags)
+{
+        flags |= O_CLOEXEC | O_NOFOLLOW;
+        if (have_openat2) {
+                struct open_how how = {
+                        .flags = (unsigned long long) flags,
+                        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+                };
+                long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+                if (fd >= 0)
+                        return (int) fd;
+                if (errno != ENOSYS)
+                        return -errno;
+                have_openat2 = false;
+        }
+        if (strchr(name, '/'))
+                return -EINVAL;
+        int fd = openat(dirfd, name, flags);
+        return fd < 0 ? -errno : fd;
+}
+
+int dir_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = open_beneath(dirfd, name, O_RDONLY | O_NOCTTY);
+        if (fd < 0)
+                return fd;
+        /* sysfs and procfs files report size 0 or 4096: read until EOF. */
+        size_t cap = 256, len = 0;
+        _cleanup_free_ char *data = xmalloc(cap + 1);
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        cap *= 2;
+                        data = xrealloc(data, cap + 1);
+                }
+                ssize_t n = read(fd, data + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        data[len] = 0;
+        if (ret_size)
+                *ret_size = len;
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+int dir_read_line(int dirfd, const char *name, char **ret)
+{
+        _cleanup_free_ char *s = NULL;
+        int k = dir_read_file(dirfd, name, 64 * 1024, &s, NULL);
+        if (k < 0)
+                return k;
+        s[strcspn(s, "\n")] = 0;
+        char *b = s;
+        while (*b == ' ' || *b == '\t')
+                b++;
+        size_t n = strlen(b);
+        while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
+                n--;
+        if (n == 0)
+                return -ENODATA;
+        *ret = xstrndup(b, n);
+        return 0;
+}
+
+int dir_link_basename(int dirfd, const char *name, char **ret)
+{
+        char target[4096];
+        ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = 0;
+        while (n > 1 && target[n - 1] == '/')
+                target[--n] = 0;
+        const char *slash = strrchr(target, '/');
+        const char *base = slash ? slash + 1 : target;
+        if (!*base || streq(base, ".") || streq(base, ".."))
+                return -EINVAL;
+        *ret = xstrdup(base);
+        return 0;
+}

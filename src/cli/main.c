@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "strutil.h"
+
+static const struct cli_option doctor_options[] = {
+        { "user", 'u', ARG_REQUIRED, "NAME",
+          "the account that will run VMs (default: $SUDO_USER, else the current user)" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_option iommu_options[] = {
+        { "gpu", 0, ARG_NONE, NULL, "only display controllers" },
+        { "audio", 0, ARG_NONE, NULL, "only audio devices" },
+        { "usb", 0, ARG_NONE, NULL, "only USB controllers" },
+        { "nvme", 0, ARG_NONE, NULL, "only NVMe controllers" },
+        { "group", 'g', ARG_REQUIRED, "N", "only IOMMU group N (repeatable)" },
+        { "id", 0, ARG_REQUIRED, "VID[:DID]", "only devices with this vendor[:device] ID (repeatable)" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_option devices_options[] = {
+        { "all", 'a', ARG_NONE, NULL, "also list devices that are not passthrough candidates" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+const struct verb cli_verbs[] = {
+        { "doctor", "[--user NAME]", "Check whether and how this host can run macOS with a GPU",
+          "Runs every host check (CPU, KVM, memory, firmware, IOMMU, VFIO, bootloader, kernel\n"
+          "parameters, OVMF, packages, groups, GPUs) and prints each with its status (ok, warn,\n"
+          "fail, unknown), what was found, why it matters and the exact fix, then a verdict: the\n"
+          "newest macOS this host can run, whether a GPU can be passed through, and the ordered\n"
+          "list of fixes. Exit status 1 when any check fails.",
+          doctor_options, 0, 0, verb_doctor },
+        { "iommu", "[--gpu|--audio|--usb|--nvme] [--group N] [--id VID[:DID]]",
+          "List IOMMU groups and whether each device can be passed through",
+          "Lists every PCI device by IOMMU group with its IDs, name (from pci.ids), class,\n"
+          "driver, reset method and a verdict: clean (alone in its group, bridges aside),\n"
+          "whole-group (pass the other endpoints too), acs-override (the group holds devices\n"
+          "the host needs), bridge (never passed) or no-group. Exit status 1 when the IOMMU\n"
+          "is off.",
+          iommu_options, 0, 0, verb_iommu },
+        { "devices", "[--all]", "List passthrough candidates with a macOS verdict each",
+          "GPUs (matched by PCI ID against the compatibility data: macOS range, needed kexts\n"
+          "and boot-args, the AMD reset bug), USB controllers, audio devices and NVMe drives,\n"
+          "each with its IOMMU group verdict.",
+          devices_options, 0, 0, verb_devices },
+        { "compat", "gpu ID|NAME | cpu | macos [VERSION]", "Look up the compatibility data",
+          "compat gpu 1002:73bf   what macOS says about a PCI ID (or a name: 'RX 580')\n"
+          "compat cpu             which macOS releases this host's CPU can run\n"
+          "compat macos 14        what a release needs: Mac model, CPU model, firmware, NIC...\n"
+          "compat macos           every release",
+          NULL, 1, 2, verb_compat },
+        { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL, 0, 1, verb_help },
+        { "version", "", "Print the version", NULL, NULL, 0, 0, verb_version },
+};
+
+const size_t cli_n_verbs = ELEMENTSOF(cli_verbs);
+
+static const struct verb *find_verb(const char *name)
+{
+        for (size_t i = 0; i < cli_n_verbs; i++)
+                if (streq(cli_verbs[i].name, name))
+                        return &cli_verbs[i];
+        return NULL;
+}
+
+int verb_help(struct cli_context *ctx, int argc, char **argv)
+{
+        (void) ctx;
+        if (argc < 2) {
+                cli_print_help();
+                return EXIT_OK;
+        }
+        const struct verb *v = find_verb(argv[1]);
+        if (!v)
+                return cli_usage_error(ctx, "unknown verb '%s'", argv[1]);
+        cli_print_verb_help(v);
+        return EXIT_OK;
+}
+
+int verb_version(struct cli_context *ctx, int argc, char **argv)
+{
+        (void) ctx;
+        (void) argc;
+        (void) argv;
+        printf("darwinkvm %s\n", DKVM_VERSION);
+        return EXIT_OK;
+}
+
+static int unknown_verb(struct cli_context *ctx, const char *name)
+{
+        const char *best = NULL;
+        unsigned best_d = 3;
+        for (size_t i = 0; i < cli_n_verbs; i++) {
+                unsigned d = edit_distance(name, cli_verbs[i].name);
+                if (d < best_d || (d == best_d && !best && d < 3)) {
+                        best_d = d;
+                        best = cli_verbs[i].name;
+                }
+        }
+        if (best)
+                return cli_usage_error(ctx, "unknown verb '%s'; did you mean '%s'?", name, best);
+        return cli_usage_error(ctx, "unknown verb '%s'", name);
+}
+
+static int finish(int r)
+{
+        /* Like git: a command whose output could not be written has failed. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "darwinkvm: write failure on standard output: %s\n",
+                        strerror(errno));
+                return r == EXIT_OK ? EXIT_ENV : r;
+        }
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        setlocale(LC_ALL, "C");
+        const char *no_color = getenv("NO_COLOR");
+        struct cli_context ctx = {
+                .root_path = "/",
+                .color = isatty(STDOUT_FILENO) && !(no_color && *no_color),
+        };
+        int verb_index = 0;
+        bool done;
+        int r = cli_parse_prefix(&ctx, argc, argv, &verb_index, &done);
+        if (r != 0 || done)
+                return finish(r);
+        if (verb_index >= argc) {
+                cli_print_help();
+                return finish(EXIT_USAGE);
+        }
+        const struct verb *v = find_verb(argv[verb_index]);
+        if (!v)
+                return finish(unknown_verb(&ctx, argv[verb_index]));
+        ctx.verb = v;
+        r = v->run(&ctx, argc - verb_index, argv + verb_index);
+        root_free(ctx.root);
+        return finish(r);
+}
