@@ -55,9 +55,9 @@ struct json_value {
         enum json_type type;
         bool boolean;
         double number;
-        char *string;             /* JSON_STRING */
+        char *string;              /* JSON_STRING */
         struct json_value **items; /* JSON_ARRAY values, JSON_OBJECT values */
-        char **keys;              /* JSON_OBJECT keys, parallel to items */
+        char **keys;               /* JSON_OBJECT keys, parallel to items */
         size_t n_items;
 };
 

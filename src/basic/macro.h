@@ -15,37 +15,37 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f)  __attribute__((cleanup(f)))
-#define _unused_      __attribute__((unused))
-#define _noreturn_    __attribute__((noreturn))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _pure_        __attribute__((pure))
-#define _likely_(x)   __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
+#define _pure_         __attribute__((pure))
+#define _likely_(x)    __builtin_expect(!!(x), 1)
+#define _unlikely_(x)  __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Take ownership of a pointer: return it and leave NULL behind. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) _taken_ = (p);                                                       \
-                (p) = NULL;                                                                        \
-                _taken_;                                                                           \
-        })
+#define TAKE_PTR(p)     \
+ ({                     \
+__typeof__(p) _taken_ = (p); \
+(p) = NULL;                  \
+_taken_;                     \
+ })
 
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _taken_fd_ = (fd);                                                             \
-                (fd) = -1;                                                                         \
-                _taken_fd_;                                                                        \
-        })
+#define TAKE_FD(fd) \
+ ({                 \
+int _taken_fd_ = (fd);   \
+(fd) = -1;               \
+_taken_fd_;              \
+ })
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-        static inline void func##p(type *p)                                                        \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        func(*p);                                                                  \
-        }
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+ static inline void func##p(type *p)            \
+ {                                              \
+  if (*p)                                       \
+   func(*p);                                    \
+ }
 
 static inline void freep(void *p)
 {

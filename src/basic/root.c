@@ -3,8 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 
 #include "alloc.h"
@@ -64,8 +64,7 @@ int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
         return fd < 0 ? -errno : fd;
 }
 
-int root_read_file(const struct root *r, const char *path, size_t max, char **ret,
-                   size_t *ret_size)
+int root_read_file(const struct root *r, const char *path, size_t max, char **ret, size_t *ret_size)
 {
         _cleanup_close_ int fd = root_openat(r, path, O_RDONLY | O_NOCTTY, 0);
         if (fd < 0)

@@ -17,8 +17,8 @@
 
 struct root {
         int fd;
-        char *path;    /* as given, for messages */
-        bool is_host;  /* the root is "/" */
+        char *path;   /* as given, for messages */
+        bool is_host; /* the root is "/" */
 };
 
 /* Opens the root directory @path. On failure fills *reterr (free() it). */

@@ -13,12 +13,12 @@
 
 struct tsv {
         char *path;
-        char **header;   /* strv */
+        char **header; /* strv */
         size_t n_cols;
         char ***rows;    /* rows[i][j], each a field */
         unsigned *lines; /* source line number of each row */
         size_t n_rows;
-        char *data;      /* backing storage of the fields */
+        char *data; /* backing storage of the fields */
 };
 
 /* Parses @text (which is taken over). On failure *reterr says file, line and what was expected. */

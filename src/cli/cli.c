@@ -121,8 +121,9 @@ int cli_parse(struct cli_context *ctx, int argc, char **argv, struct cli_args *r
                         if (!o) {
                                 _cleanup_free_ char *n = xstrndup(name, len);
                                 const char *hint = closest_option(v, n);
-                                r = hint ? cli_usage_error(ctx, "unknown option '--%s'; did you "
-                                                                "mean '--%s'?",
+                                r = hint ? cli_usage_error(ctx,
+                                                           "unknown option '--%s'; did you "
+                                                           "mean '--%s'?",
                                                            n, hint)
                                          : cli_usage_error(ctx, "unknown option '--%s'", n);
                                 break;
@@ -137,8 +138,9 @@ int cli_parse(struct cli_context *ctx, int argc, char **argv, struct cli_args *r
                         }
                 } else {
                         if (arg[2]) {
-                                r = cli_usage_error(ctx, "unknown option '%s' (short options "
-                                                         "cannot be combined)",
+                                r = cli_usage_error(ctx,
+                                                    "unknown option '%s' (short options "
+                                                    "cannot be combined)",
                                                     arg);
                                 break;
                         }
@@ -253,8 +255,8 @@ static void print_options(const struct cli_option *opts)
                 char left[64];
                 snprintf(left, sizeof(left), "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
                          opts[i].short_name ? opts[i].short_name : ' ',
-                         opts[i].short_name ? ", " : " ", opts[i].name,
-                         opts[i].arg_name ? " " : "", opts[i].arg_name ? opts[i].arg_name : "");
+                         opts[i].short_name ? ", " : " ", opts[i].name, opts[i].arg_name ? " " : "",
+                         opts[i].arg_name ? opts[i].arg_name : "");
                 printf("  %-26s %s\n", opts[i].short_name ? left : left + 1, opts[i].help);
         }
 }
@@ -333,9 +335,8 @@ int cli_load_compat(struct cli_context *ctx, struct compat **ret)
 const char *cli_color(const struct cli_context *ctx, enum color c)
 {
         static const char *const seq[] = {
-                [COLOR_RESET] = "\033[0m",   [COLOR_BOLD] = "\033[1m",
-                [COLOR_GREEN] = "\033[32m",  [COLOR_YELLOW] = "\033[33m",
-                [COLOR_RED] = "\033[31m",    [COLOR_MAGENTA] = "\033[35m",
+                [COLOR_RESET] = "\033[0m",   [COLOR_BOLD] = "\033[1m", [COLOR_GREEN] = "\033[32m",
+                [COLOR_YELLOW] = "\033[33m", [COLOR_RED] = "\033[31m", [COLOR_MAGENTA] = "\033[35m",
                 [COLOR_DIM] = "\033[2m",
         };
         return ctx->color ? seq[c] : "";
@@ -344,8 +345,7 @@ const char *cli_color(const struct cli_context *ctx, enum color c)
 int cli_write(const char *s)
 {
         if (fputs(s, stdout) == EOF)
-                return cli_error(EXIT_ENV, "write failure on standard output: %s",
-                                 strerror(errno));
+                return cli_error(EXIT_ENV, "write failure on standard output: %s", strerror(errno));
         return 0;
 }
 
@@ -374,8 +374,9 @@ int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_ve
                         if (!o) {
                                 _cleanup_free_ char *n = xstrndup(arg + 2, len);
                                 const char *hint = closest_option(NULL, n);
-                                return hint ? cli_usage_error(ctx, "unknown option '--%s'; did "
-                                                                   "you mean '--%s'?",
+                                return hint ? cli_usage_error(ctx,
+                                                              "unknown option '--%s'; did "
+                                                              "you mean '--%s'?",
                                                               n, hint)
                                             : cli_usage_error(ctx, "unknown option '--%s'", n);
                         }

@@ -20,7 +20,8 @@ static const struct cli_option iommu_options[] = {
         { "usb", 0, ARG_NONE, NULL, "only USB controllers" },
         { "nvme", 0, ARG_NONE, NULL, "only NVMe controllers" },
         { "group", 'g', ARG_REQUIRED, "N", "only IOMMU group N (repeatable)" },
-        { "id", 0, ARG_REQUIRED, "VID[:DID]", "only devices with this vendor[:device] ID (repeatable)" },
+        { "id", 0, ARG_REQUIRED, "VID[:DID]",
+          "only devices with this vendor[:device] ID (repeatable)" },
         { NULL, 0, 0, NULL, NULL },
 };
 

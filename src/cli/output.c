@@ -15,12 +15,14 @@ void out_status(struct buf *b, const struct cli_context *ctx, enum check_status 
                 [CHECK_FAIL] = "[FAIL]",
                 [CHECK_UNKNOWN] = "[ ?? ]",
         };
+
         static const enum color color[CHECK_STATUS_COUNT] = {
                 [CHECK_OK] = COLOR_GREEN,
                 [CHECK_WARN] = COLOR_YELLOW,
                 [CHECK_FAIL] = COLOR_RED,
                 [CHECK_UNKNOWN] = COLOR_MAGENTA,
         };
+
         buf_printf(b, "%s%s%s", cli_color(ctx, color[s]), label[s], cli_color(ctx, COLOR_RESET));
 }
 
@@ -60,7 +62,8 @@ void out_json_pci_fields(struct json_writer *w, const struct host_pci_device *d,
                 json_kv_string(w, "device_id", id);
                 snprintf(id, sizeof(id), "%06x", d->class_code);
                 json_kv_string(w, "class", id);
-                json_kv_string(w, "class_name", names ? pci_names_class(names, d->class_code) : NULL);
+                json_kv_string(w, "class_name",
+                               names ? pci_names_class(names, d->class_code) : NULL);
                 json_kv_string(w, "vendor_name", names ? pci_names_vendor(names, d->vendor) : NULL);
                 json_kv_string(w, "device_name",
                                names ? pci_names_device(names, d->vendor, d->device) : NULL);

@@ -16,7 +16,8 @@ int out_json_end(struct json_writer *w);
 /* The host's one-line description: OS, CPU, root. */
 void out_host_line(struct buf *b, const struct cli_context *ctx, const struct host *h);
 /* The facts of a PCI device as members of the JSON object being written. */
-void out_json_pci_fields(struct json_writer *w, const struct host_pci_device *d, struct pci_names *names);
+void out_json_pci_fields(struct json_writer *w, const struct host_pci_device *d,
+                         struct pci_names *names);
 /* A GPU verdict as a JSON object. */
 void out_json_gpu_verdict(struct json_writer *w, const struct gpu_verdict *v);
 /* "10de:1b81" */

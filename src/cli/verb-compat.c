@@ -49,7 +49,8 @@ static int compat_gpu_by_id(struct cli_context *ctx, const struct compat *c, uin
                 _cleanup_buf_ struct buf o = BUF_INIT;
                 _cleanup_free_ char *args = strv_join(v.boot_args, " ");
                 _cleanup_free_ char *kexts = strv_join(v.kexts, ", ");
-                buf_printf(&o, "%04x:%04x  %s\n", vendor, device, pci_name ? pci_name : "(not in pci.ids)");
+                buf_printf(&o, "%04x:%04x  %s\n", vendor, device,
+                           pci_name ? pci_name : "(not in pci.ids)");
                 buf_printf(&o, "  support:       %s\n", gpu_support_to_string(v.support));
                 if (v.family)
                         buf_printf(&o, "  family:        %s %s\n", strempty(v.vendor), v.family);
@@ -94,8 +95,8 @@ static int compat_gpu_by_name(struct cli_context *ctx, const struct compat *c, c
                 out_json_begin(ctx, &w);
                 json_begin_array(&w);
         } else
-                t = table_new((const char *const[]){ "VENDOR", "FAMILY", "MODEL", "MACOS",
-                                                     "STATUS", "PCI IDS", NULL });
+                t = table_new((const char *const[]){ "VENDOR", "FAMILY", "MODEL", "MACOS", "STATUS",
+                                                     "PCI IDS", NULL });
         for (size_t i = 0; i < n; i++) {
                 const struct gpu_model *g = &c->gpus[rows[i]];
                 _cleanup_free_ size_t *ids = NULL;
@@ -179,13 +180,14 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
                         json_end_object(&w);
                 }
                 json_end_array(&w);
-                json_kv_string(&w, "newest", newest ? macos_version_format(newest->version, v, sizeof(v)) : NULL);
+                json_kv_string(&w, "newest",
+                               newest ? macos_version_format(newest->version, v, sizeof(v)) : NULL);
                 json_end_object(&w);
                 r = out_json_end(&w);
         } else {
                 _cleanup_buf_ struct buf o = BUF_INIT;
-                _cleanup_(table_freep) struct table *t =
-                        table_new((const char *const[]){ "MACOS", "NAME", "NEEDS", "THIS CPU", NULL });
+                _cleanup_(table_freep) struct table *t = table_new(
+                        (const char *const[]){ "MACOS", "NAME", "NEEDS", "THIS CPU", NULL });
                 for (size_t i = 0; i < c->n_releases; i++) {
                         const struct macos_release *m = &c->releases[i];
                         if (streq(m->arch, "ppc"))
@@ -235,8 +237,9 @@ static int compat_macos(struct cli_context *ctx, const struct compat *c, const c
         if (q) {
                 m = compat_macos_find(c, q, NULL);
                 if (!m)
-                        return cli_usage_error(ctx, "unknown macOS version '%s' (expected e.g. 14, "
-                                                    "10.14, sonoma or 'big sur')",
+                        return cli_usage_error(ctx,
+                                               "unknown macOS version '%s' (expected e.g. 14, "
+                                               "10.14, sonoma or 'big sur')",
                                                q);
         }
         if (ctx->json) {
@@ -280,8 +283,8 @@ static int compat_macos(struct cli_context *ctx, const struct compat *c, const c
                                                "FIRMWARE", "NEEDS", "NIC", "MEDIA", NULL });
                 for (size_t i = 0; i < c->n_releases; i++) {
                         const struct macos_release *r = &c->releases[i];
-                        const char *cells[] = { r->version_str, r->name,     r->arch,
-                                                r->mac_model,   r->qemu_cpu, r->firmware,
+                        const char *cells[] = { r->version_str, r->name,      r->arch,
+                                                r->mac_model,   r->qemu_cpu,  r->firmware,
                                                 r->min_isa,     r->nic_model, r->install_media };
                         for (size_t k = 0; k < ELEMENTSOF(cells); k++)
                                 table_add(t, cells[k]);
@@ -302,7 +305,8 @@ int verb_compat(struct cli_context *ctx, int argc, char **argv)
         cli_args_release(&args);
         const char *what = pos[0];
         if (!streq(what, "gpu") && !streq(what, "cpu") && !streq(what, "macos"))
-                return cli_usage_error(ctx, "unknown lookup '%s': expected gpu, cpu or macos", what);
+                return cli_usage_error(ctx, "unknown lookup '%s': expected gpu, cpu or macos",
+                                       what);
         if (streq(what, "gpu") && !pos[1])
                 return cli_usage_error(ctx, "compat gpu needs a PCI ID (1002:73bf) or a name");
         if (streq(what, "cpu") && pos[1])

@@ -32,7 +32,8 @@ static enum kind kind_of(const struct host_pci_device *d)
 }
 
 /* The GPU whose slot this function shares, if any. */
-static const struct host_pci_device *gpu_of_slot(const struct host *h, const struct host_pci_device *d)
+static const struct host_pci_device *gpu_of_slot(const struct host *h,
+                                                 const struct host_pci_device *d)
 {
         for (size_t i = 0; i < h->pci.n_devices; i++) {
                 const struct host_pci_device *g = &h->pci.devices[i];
@@ -83,7 +84,8 @@ static char *gpu_note(const struct gpu_verdict *v)
                                  v->reason ? v->reason : "-");
         _cleanup_free_ char *args = strv_join(v->boot_args, " ");
         _cleanup_free_ char *kexts = strv_join(v->kexts, ", ");
-        return xasprintf("supported %s to %s (%s)%s%s%s%s%s", macos_version_format(v->first_version, a, sizeof(a)),
+        return xasprintf("supported %s to %s (%s)%s%s%s%s%s",
+                         macos_version_format(v->first_version, a, sizeof(a)),
                          macos_version_format(v->last_version, b, sizeof(b)), v->family,
                          *kexts ? "; needs " : "", kexts, *args ? "; boot-args " : "", args,
                          v->reset_bug ? "; AMD reset bug" : "");
@@ -118,16 +120,15 @@ int verb_devices(struct cli_context *ctx, int argc, char **argv)
                 json_key(&w, "devices");
                 json_begin_array(&w);
         } else
-                t = table_new((const char *const[]){ "TYPE", "BDF", "ID", "NAME", "GROUP",
-                                                     "IOMMU", "MACOS", NULL });
+                t = table_new((const char *const[]){ "TYPE", "BDF", "ID", "NAME", "GROUP", "IOMMU",
+                                                     "MACOS", NULL });
         size_t shown = 0;
         for (int pass = KIND_GPU; pass <= KIND_OTHER; pass++)
                 for (size_t i = 0; i < h->pci.n_devices; i++) {
                         const struct host_pci_device *d = &h->pci.devices[i];
                         if (!d->has_ids || (int) kind_of(d) != pass)
                                 continue;
-                        if (pass == KIND_OTHER &&
-                            (!all || pci_class_is_ignorable(d->class_code)))
+                        if (pass == KIND_OTHER && (!all || pci_class_is_ignorable(d->class_code)))
                                 continue;
                         shown++;
                         _cleanup_strv_free_ char **others = NULL;

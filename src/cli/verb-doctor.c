@@ -44,11 +44,12 @@ static void render_text(const struct cli_context *ctx, const struct host *h,
                 buf_puts(b, "  Newest macOS (CPU):      unknown\n");
         if (r->newest && r->newest != r->newest_by_cpu)
                 buf_printf(b, "  Newest macOS (with GPU): %s %s (limited by %s)\n",
-                           macos_version_format(r->newest->version, v, sizeof(v)),
-                           r->newest->name, r->gpu_verdict.family);
+                           macos_version_format(r->newest->version, v, sizeof(v)), r->newest->name,
+                           r->gpu_verdict.family);
         if (r->newest)
-                buf_printf(b, "  Guest profile:           %s, -cpu %s,vendor=GenuineIntel, %s "
-                              "firmware\n",
+                buf_printf(b,
+                           "  Guest profile:           %s, -cpu %s,vendor=GenuineIntel, %s "
+                           "firmware\n",
                            r->newest->mac_model, r->newest->qemu_cpu,
                            streq(r->newest->firmware, "dudk") ? "DUDK" : "OVMF");
         buf_printf(b, "  GPU passthrough:         %s\n", r->passthrough_summary);
@@ -85,8 +86,8 @@ static void json_release(struct json_writer *w, const char *key, const struct ma
         json_end_object(w);
 }
 
-static void render_json(struct json_writer *w, const struct cli_context *ctx,
-                        const struct host *h, const struct doctor_report *r)
+static void render_json(struct json_writer *w, const struct cli_context *ctx, const struct host *h,
+                        const struct doctor_report *r)
 {
         json_begin_object(w);
         json_kv_string(w, "root", ctx->root_path);

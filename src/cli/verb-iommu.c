@@ -58,7 +58,8 @@ static int parse_filter(struct cli_context *ctx, const struct cli_args *a, struc
                 else if (streq(n, "group")) {
                         int g;
                         if (parse_int(v, &g) < 0 || g < 0)
-                                return cli_usage_error(ctx, "--group: '%s' is not a group number", v);
+                                return cli_usage_error(ctx, "--group: '%s' is not a group number",
+                                                       v);
                         GROW(f->groups, cap, f->n_groups + 1);
                         f->groups[f->n_groups++] = g;
                 } else if (streq(n, "id")) {
@@ -68,9 +69,11 @@ static int parse_filter(struct cli_context *ctx, const struct cli_args *a, struc
                         if (colon)
                                 *colon = 0;
                         if (strlen(s) != 4 || parse_hex_u32(s, &vid) < 0 ||
-                            (colon && (strlen(colon + 1) != 4 || parse_hex_u32(colon + 1, &did) < 0)))
-                                return cli_usage_error(ctx, "--id: '%s' is not VVVV or VVVV:DDDD "
-                                                            "(hexadecimal)",
+                            (colon &&
+                             (strlen(colon + 1) != 4 || parse_hex_u32(colon + 1, &did) < 0)))
+                                return cli_usage_error(ctx,
+                                                       "--id: '%s' is not VVVV or VVVV:DDDD "
+                                                       "(hexadecimal)",
                                                        v);
                         if (colon)
                                 *colon = ':';
@@ -177,8 +180,9 @@ int verb_iommu(struct cli_context *ctx, int argc, char **argv)
                 r = out_json_end(&w);
         } else {
                 if (h->pci.n_groups == 0)
-                        buf_printf(&b, "No IOMMU groups: the IOMMU is off (%s). Run 'darwinkvm "
-                                       "doctor' for the fix.\n",
+                        buf_printf(&b,
+                                   "No IOMMU groups: the IOMMU is off (%s). Run 'darwinkvm "
+                                   "doctor' for the fix.\n",
                                    h->pci.groups_error ? h->pci.groups_error
                                                        : "/sys/kernel/iommu_groups is empty");
                 if (shown)

@@ -40,10 +40,11 @@ static int parse_version_field(const struct tsv *t, size_t row, int col, bool re
 
 static int load_releases(struct compat *c, char **reterr)
 {
-        static const char *const cols[] = { "version", "name", "arch", "mac_model", "qemu_cpu",
-                                            "firmware", "min_isa", "nic_model", "video_model",
-                                            "disk_bus", "install_media", "hfs_driver", "notes",
-                                            NULL };
+        static const char *const cols[] = {
+                "version",       "name",       "arch",      "mac_model",   "qemu_cpu",
+                "firmware",      "min_isa",    "nic_model", "video_model", "disk_bus",
+                "install_media", "hfs_driver", "notes",     NULL
+        };
         int r = load(c->data_dir, "macos-versions.tsv", cols, &c->macos_tsv, reterr);
         if (r < 0)
                 return r;
@@ -57,9 +58,9 @@ static int load_releases(struct compat *c, char **reterr)
                 r = parse_version_field(t, i, col[0], true, &m->version, reterr);
                 if (r < 0)
                         return r;
-                const char **f[] = { &m->version_str, &m->name,     &m->arch,
-                                     &m->mac_model,   &m->qemu_cpu, &m->firmware,
-                                     &m->min_isa,     &m->nic_model, &m->video_model,
+                const char **f[] = { &m->version_str, &m->name,          &m->arch,
+                                     &m->mac_model,   &m->qemu_cpu,      &m->firmware,
+                                     &m->min_isa,     &m->nic_model,     &m->video_model,
                                      &m->disk_bus,    &m->install_media, &m->hfs_driver,
                                      &m->notes };
                 for (size_t k = 0; k < ELEMENTSOF(f); k++)
@@ -78,10 +79,10 @@ static int load_releases(struct compat *c, char **reterr)
 
 static int load_gpus(struct compat *c, char **reterr)
 {
-        static const char *const cols[] = { "vendor",      "chart_group", "family",
-                                            "model",       "first_macos", "first_version",
-                                            "last_macos",  "last_version", "status",
-                                            "requirements", "notes",      NULL };
+        static const char *const cols[] = { "vendor",       "chart_group",  "family",
+                                            "model",        "first_macos",  "first_version",
+                                            "last_macos",   "last_version", "status",
+                                            "requirements", "notes",        NULL };
         int r = load(c->data_dir, "gpu-compat.tsv", cols, &c->gpu_tsv, reterr);
         if (r < 0)
                 return r;
@@ -148,8 +149,8 @@ static int load_ids(struct compat *c, char **reterr)
                 const char *model = tsv_field(t, i, col[5]);
                 size_t k;
                 for (k = 0; k < c->n_gpus; k++)
-                        if (streq(c->gpus[k].vendor, vendor) &&
-                            streq(c->gpus[k].family, family) && streq(c->gpus[k].model, model))
+                        if (streq(c->gpus[k].vendor, vendor) && streq(c->gpus[k].family, family) &&
+                            streq(c->gpus[k].model, model))
                                 break;
                 if (k == c->n_gpus) {
                         *reterr = xasprintf("%s:%u: no row in gpu-compat.tsv for %s '%s' / '%s'",
@@ -298,7 +299,7 @@ const char *gpu_support_to_string(enum gpu_support s)
 /* Boot-args the requirements text names without a condition ("boot-arg X if ..." is optional). */
 static void extract_requirements(const char *req, char ***boot_args, char ***kexts)
 {
-        for (const char *p = req; (p = strstr(p, "boot-arg ")); ) {
+        for (const char *p = req; (p = strstr(p, "boot-arg "));) {
                 p += 9;
                 size_t n = strcspn(p, " ;,)");
                 const char *after = p + n;
@@ -319,7 +320,8 @@ static void extract_requirements(const char *req, char ***boot_args, char ***kex
         }
 }
 
-/* Page-level rules of the charts for cards the ID table does not list, by the codename in pci.ids. */
+/* Page-level rules of the charts for cards the ID table does not list, by the codename in pci.ids.
+ */
 static const char *unsupported_by_codename(uint32_t vendor, const char *pci_name)
 {
         static const struct {
@@ -336,6 +338,7 @@ static const char *unsupported_by_codename(uint32_t vendor, const char *pci_name
                 { 0x1002, "Navi 3", "AMD RDNA3 (Navi 3x): no macOS driver" },
                 { 0x1002, "Navi 4", "AMD RDNA4 (Navi 4x): no macOS driver" },
         };
+
         if (!pci_name)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(rules); i++)
@@ -349,8 +352,10 @@ void compat_gpu_verdict(const struct compat *c, uint32_t vendor, uint32_t device
 {
         struct gpu_verdict v = { .boot_args = xcalloc(1, sizeof(char *)),
                                  .kexts = xcalloc(1, sizeof(char *)) };
-        v.vendor = vendor == 0x1002 ? "AMD" : vendor == 0x10de ? "NVIDIA"
-                 : vendor == 0x8086 ? "Intel" : NULL;
+        v.vendor = vendor == 0x1002   ? "AMD"
+                   : vendor == 0x10de ? "NVIDIA"
+                   : vendor == 0x8086 ? "Intel"
+                                      : NULL;
         _cleanup_strv_free_ char **models = xcalloc(1, sizeof(char *));
         bool any_supported = false, any_uncertain = false, any = false;
         for (size_t i = 0; i < c->n_ids; i++) {
@@ -378,9 +383,9 @@ void compat_gpu_verdict(const struct compat *c, uint32_t vendor, uint32_t device
         }
         if (any) {
                 v.models = strv_join(models, ", ");
-                v.support = any_supported ? GPU_SUPPORT_SUPPORTED
-                          : any_uncertain ? GPU_SUPPORT_UNCERTAIN
-                                          : GPU_SUPPORT_UNSUPPORTED;
+                v.support = any_supported   ? GPU_SUPPORT_SUPPORTED
+                            : any_uncertain ? GPU_SUPPORT_UNCERTAIN
+                                            : GPU_SUPPORT_UNSUPPORTED;
                 if (v.support != GPU_SUPPORT_SUPPORTED)
                         v.reason = xasprintf("%s: %s", v.family, v.requirements);
         } else if (vendor == 0x8086 || (pci_name && strstr(pci_name, "Integrated"))) {

@@ -70,12 +70,13 @@ enum gpu_support {
 
 const char *gpu_support_to_string(enum gpu_support s);
 
-/* What the data says about one PCI GPU. Strings are borrowed from the compat data, or owned where noted. */
+/* What the data says about one PCI GPU. Strings are borrowed from the compat data, or owned where
+ * noted. */
 struct gpu_verdict {
         enum gpu_support support;
         const char *vendor; /* AMD, NVIDIA, Intel */
         const char *family;
-        char *models;       /* owned: "RX 6800, RX 6800 XT, RX 6900 XT" */
+        char *models; /* owned: "RX 6800, RX 6800 XT, RX 6900 XT" */
         unsigned first_version, last_version;
         const char *requirements;
         char **boot_args; /* owned strv: unconditional boot-args the family needs */
@@ -87,7 +88,8 @@ struct gpu_verdict {
 void compat_gpu_verdict(const struct compat *c, uint32_t vendor, uint32_t device,
                         const char *pci_name, struct gpu_verdict *ret);
 void gpu_verdict_release(struct gpu_verdict *v);
-/* The GPU rows whose model or family contains @query (case-insensitive). Returns a newly allocated index array. */
+/* The GPU rows whose model or family contains @query (case-insensitive). Returns a newly allocated
+ * index array. */
 size_t compat_gpu_search(const struct compat *c, const char *query, size_t **ret);
 /* The PCI IDs mapped to GPU row @model. Returns a newly allocated index array into c->ids. */
 size_t compat_gpu_ids_of(const struct compat *c, size_t model, size_t **ret);

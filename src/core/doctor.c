@@ -41,8 +41,8 @@ struct ctx {
 };
 
 /* Adds a check, taking ownership of the strings. @why and @fix may be NULL. */
-static struct check_result *add(struct ctx *x, const char *id, enum check_status s,
-                                char *found, char *why, char *fix)
+static struct check_result *add(struct ctx *x, const char *id, enum check_status s, char *found,
+                                char *why, char *fix)
 {
         GROW(x->r->checks, x->cap, x->r->n_checks + 1);
         struct check_result *c = &x->r->checks[x->r->n_checks++];
@@ -156,15 +156,14 @@ static void check_cpu(struct ctx *x)
                     xstrdup("use a newer CPU"));
                 return;
         }
-        char *found_isa = missing.len
-                                  ? f("has %s; lacks %s: newest macOS %s (%s)",
-                                      present.len ? buf_str(&present) : "none of SSE4.1/SSE4.2/AVX2",
-                                      buf_str(&missing),
-                                      macos_version_format(newest->version, ver, sizeof(ver)),
-                                      newest->name)
-                                  : f("SSE4.1, SSE4.2, AVX2: every macOS up to %s (%s)",
-                                      macos_version_format(newest->version, ver, sizeof(ver)),
-                                      newest->name);
+        char *found_isa =
+                missing.len
+                        ? f("has %s; lacks %s: newest macOS %s (%s)",
+                            present.len ? buf_str(&present) : "none of SSE4.1/SSE4.2/AVX2",
+                            buf_str(&missing),
+                            macos_version_format(newest->version, ver, sizeof(ver)), newest->name)
+                        : f("SSE4.1, SSE4.2, AVX2: every macOS up to %s (%s)",
+                            macos_version_format(newest->version, ver, sizeof(ver)), newest->name);
         if (host_cpu_has(cpu, "avx2"))
                 add(x, "cpu.instructions", CHECK_OK, found_isa, NULL, NULL);
         else
@@ -187,9 +186,9 @@ static void check_kvm(struct ctx *x)
                 add(x, "kvm.device", CHECK_FAIL, xstrdup("/dev/kvm does not exist"),
                     xstrdup("without KVM, QEMU emulates the CPU (TCG): macOS would be unusably "
                             "slow"),
-                    k->mod_kvm ? f("load the vendor module: modprobe %s", mod)
-                               : f("enable virtualization in the firmware, then: modprobe %s",
-                                   mod));
+                    k->mod_kvm
+                            ? f("load the vendor module: modprobe %s", mod)
+                            : f("enable virtualization in the firmware, then: modprobe %s", mod));
         else if (!k->dev_usable)
                 add(x, "kvm.device", CHECK_WARN, f("/dev/kvm exists but %s", k->dev_error),
                     xstrdup("QEMU (or libvirt's qemu user) must open /dev/kvm read-write"),
@@ -214,7 +213,9 @@ static void check_kvm(struct ctx *x)
         else if (k->mod_kvm)
                 add(x, "kvm.nested", CHECK_OK,
                     f("bare metal (no hypervisor flag); %s nested=%s", mod,
-                      k->nested == TRI_YES ? "on" : k->nested == TRI_NO ? "off" : "unknown"),
+                      k->nested == TRI_YES  ? "on"
+                      : k->nested == TRI_NO ? "off"
+                                            : "unknown"),
                     NULL, NULL);
         else
                 add(x, "kvm.nested", CHECK_OK, xstrdup("bare metal (no hypervisor flag)"), NULL,
@@ -332,7 +333,8 @@ static void check_iommu(struct ctx *x)
                 add(x, "iommu.enabled", CHECK_UNKNOWN, xstrdup(h->pci.groups_error), NULL, NULL);
         else {
                 const char *arg = host_cmdline_get(h, "intel_iommu");
-                bool cmd_on = arg && (streq(arg, "intel_iommu=on") || startswith(arg, "intel_iommu=on,"));
+                bool cmd_on =
+                        arg && (streq(arg, "intel_iommu=on") || startswith(arg, "intel_iommu=on,"));
                 if (!firmware)
                         add(x, "iommu.enabled", CHECK_FAIL,
                             f("no IOMMU groups and no ACPI %s table: %s is off in the firmware",
@@ -396,8 +398,8 @@ static void check_bootloader(struct ctx *x)
                             "line, then check /proc/cmdline after a reboot"));
         else
                 add(x, "boot.loader", CHECK_OK,
-                    f("%s (%s)", bootloader_to_string(s->bootloader), s->bootloader_evidence),
-                    NULL, NULL);
+                    f("%s (%s)", bootloader_to_string(s->bootloader), s->bootloader_evidence), NULL,
+                    NULL);
 }
 
 static const char *regen_command(enum bootloader b)
@@ -485,11 +487,13 @@ static enum distro_family distro_family(const struct host_system *s)
 static char *install_command(enum distro_family d, enum host_component c)
 {
         static const char *const pkgs[][HOST_COMPONENT_COUNT] = {
-                [DISTRO_DEBIAN] = { "qemu-system-x86 qemu-utils", "libvirt-daemon-system libvirt-clients",
-                                    "virt-manager", "ovmf" },
+                [DISTRO_DEBIAN] = { "qemu-system-x86 qemu-utils",
+                                    "libvirt-daemon-system libvirt-clients", "virt-manager",
+                                    "ovmf" },
                 [DISTRO_FEDORA] = { "qemu-kvm qemu-img", "libvirt", "virt-manager", "edk2-ovmf" },
                 [DISTRO_ARCH] = { "qemu-full", "libvirt dnsmasq", "virt-manager", "edk2-ovmf" },
-                [DISTRO_SUSE] = { "qemu-x86 qemu-tools", "libvirt", "virt-manager", "qemu-ovmf-x86_64" },
+                [DISTRO_SUSE] = { "qemu-x86 qemu-tools", "libvirt", "virt-manager",
+                                  "qemu-ovmf-x86_64" },
         };
         static const char *const tools[] = {
                 [DISTRO_DEBIAN] = "apt install",
@@ -507,6 +511,7 @@ static void check_packages(struct ctx *x)
 {
         const struct host *h = x->h;
         enum distro_family d = distro_family(&h->system);
+
         static const struct {
                 enum host_component c;
                 const char *id;
@@ -519,6 +524,7 @@ static void check_packages(struct ctx *x)
                 { HOST_COMPONENT_VIRT_MANAGER, "packages.virt-manager", CHECK_WARN,
                   "virt-manager is the guide's GUI for the VM (optional with darwinkvm)" },
         };
+
         for (size_t i = 0; i < ELEMENTSOF(items); i++) {
                 const struct host_package *p = &h->packages[items[i].c];
                 if (p->installed)
@@ -593,7 +599,8 @@ static void choose_gpu(struct ctx *x)
                 if (!d->has_ids || !pci_class_is_display(d->class_code))
                         continue;
                 n_display++;
-                const char *pci = x->names ? pci_names_device(x->names, d->vendor, d->device) : NULL;
+                const char *pci =
+                        x->names ? pci_names_device(x->names, d->vendor, d->device) : NULL;
                 _cleanup_free_ char *pci_name = pci ? xstrdup(pci) : NULL;
                 struct gpu_verdict v;
                 compat_gpu_verdict(x->c, d->vendor, d->device, pci_name, &v);
@@ -633,7 +640,8 @@ static void needed_params(struct ctx *x)
                                 const struct host_pci_device *d = &h->pci.devices[i];
                                 if (!d->has_ids || !pci_same_slot(d->bdf, g->bdf))
                                         continue;
-                                _cleanup_free_ char *id = xasprintf("%04x:%04x", d->vendor, d->device);
+                                _cleanup_free_ char *id =
+                                        xasprintf("%04x:%04x", d->vendor, d->device);
                                 if (!strv_contains(ids, id))
                                         ids = strv_push(ids, id);
                         }
@@ -680,10 +688,10 @@ static void check_gpu(struct ctx *x)
                 _cleanup_free_ char *args = strv_join(v->boot_args, " ");
                 _cleanup_free_ char *kexts = strv_join(v->kexts, ", ");
                 add(x, "gpu.macos", CHECK_OK,
-                    f("%s at %s: %s, macOS %s to %s%s%s%s%s%s", r->gpu_name, r->gpu->bdf,
-                      v->family, macos_version_format(v->first_version, a, sizeof(a)),
-                      macos_version_format(v->last_version, b, sizeof(b)),
-                      *kexts ? "; needs " : "", kexts, *args ? "; boot-args " : "", args,
+                    f("%s at %s: %s, macOS %s to %s%s%s%s%s%s", r->gpu_name, r->gpu->bdf, v->family,
+                      macos_version_format(v->first_version, a, sizeof(a)),
+                      macos_version_format(v->last_version, b, sizeof(b)), *kexts ? "; needs " : "",
+                      kexts, *args ? "; boot-args " : "", args,
                       v->reset_bug ? "; has the AMD reset bug" : ""),
                     NULL, NULL);
         } else
@@ -789,7 +797,9 @@ static void verdict(struct ctx *x)
 struct doctor_report *doctor_run(const struct host *h, const struct compat *c,
                                  struct pci_names *names)
 {
-        struct ctx x = { .h = h, .c = c, .names = names, .r = xcalloc(1, sizeof(struct doctor_report)) };
+        struct ctx x = {
+                .h = h, .c = c, .names = names, .r = xcalloc(1, sizeof(struct doctor_report))
+        };
         check_cpu(&x);
         check_kvm(&x);
         check_memory(&x);

@@ -69,5 +69,6 @@ size_t doctor_count(const struct doctor_report *r, enum check_status s);
 
 /* The default guest RAM for a host with @total_kib: a quarter, rounded to a power of two GiB. */
 uint64_t doctor_default_guest_ram_mib(uint64_t total_kib);
-/* A human name for a PCI device: "NVIDIA GP104 [GeForce GTX 1070]" or "10de:1b81". Newly allocated. */
+/* A human name for a PCI device: "NVIDIA GP104 [GeForce GTX 1070]" or "10de:1b81". Newly allocated.
+ */
 char *pci_device_name(struct pci_names *names, const struct host_pci_device *d);

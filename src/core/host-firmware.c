@@ -61,7 +61,8 @@ static enum verdict judge(const struct root *root, const char *name, const char 
         _cleanup_(json_value_freep) struct json_value *v = NULL;
         _cleanup_free_ char *err = NULL;
         if (json_parse(text, n, &v, &err) < 0) {
-                fw->notes = strv_consume(fw->notes, xasprintf("%s: not valid JSON (%s)", name, err));
+                fw->notes =
+                        strv_consume(fw->notes, xasprintf("%s: not valid JSON (%s)", name, err));
                 return REJECT;
         }
         const char *why = NULL;
@@ -125,8 +126,8 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
                                 path = xasprintf("%s/%s", descriptor_dirs[d], *n);
                 int r = root_read_file(root, path, 1u << 20, &text, &len);
                 if (r < 0) {
-                        fw->notes = strv_consume(fw->notes, xasprintf("%s: cannot read: %s", path,
-                                                                      strerror(-r)));
+                        fw->notes = strv_consume(
+                                fw->notes, xasprintf("%s: cannot read: %s", path, strerror(-r)));
                         continue;
                 }
                 if (len == 0)
@@ -159,9 +160,10 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
 static void from_path_list(const struct root *root, struct host_firmware *fw)
 {
         static const char *const dirs[] = {
-                "/usr/share/OVMF",      "/usr/share/ovmf", "/usr/share/edk2/ovmf",
+                "/usr/share/OVMF",      "/usr/share/ovmf",     "/usr/share/edk2/ovmf",
                 "/usr/share/edk2-ovmf", "/usr/share/edk2/x64", "/usr/share/qemu",
         };
+
         static const struct {
                 const char *code, *vars;
         } pairs[] = {
@@ -170,6 +172,7 @@ static void from_path_list(const struct root *root, struct host_firmware *fw)
                 { "OVMF_CODE.fd", "OVMF_VARS.fd" },
                 { "ovmf-x86_64-code.bin", "ovmf-x86_64-vars.bin" },
         };
+
         for (size_t p = 0; p < ELEMENTSOF(pairs); p++)
                 for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
                         _cleanup_free_ char *code = xasprintf("%s/%s", dirs[d], pairs[p].code);

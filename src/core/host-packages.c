@@ -61,7 +61,8 @@ static char *dpkg_version(const char *status, const char *name)
                 const char *end = strstr(p, "\n\n");
                 size_t len = end ? (size_t) (end - p) : strlen(p);
                 _cleanup_free_ char *stanza = xstrndup(p, len);
-                /* Multi-arch packages have one stanza per architecture; any installed one counts. */
+                /* Multi-arch packages have one stanza per architecture; any installed one counts.
+                 */
                 const char *st = strstr(stanza, "\nStatus: ");
                 if (!st || !startswith(st + 9, "install ok installed"))
                         continue;

@@ -113,8 +113,8 @@ static void load_groups(const struct root *root, struct host_pci *pci)
         _cleanup_strv_free_ char **ids = NULL;
         int r = root_list_dir(root, "/sys/kernel/iommu_groups", &ids);
         if (r < 0) {
-                pci->groups_error = xasprintf("cannot list /sys/kernel/iommu_groups: %s",
-                                              strerror(-r));
+                pci->groups_error =
+                        xasprintf("cannot list /sys/kernel/iommu_groups: %s", strerror(-r));
                 return;
         }
         size_t cap = 0;
@@ -136,8 +136,8 @@ static void load_groups(const struct root *root, struct host_pci *pci)
                 STRV_FOREACH(b, bdfs) {
                         ssize_t k = find_device(pci, *b);
                         if (k < 0) {
-                                grp->unknown_bdfs = strv_consume(grp->unknown_bdfs,
-                                                                 str_printable(*b, 32));
+                                grp->unknown_bdfs =
+                                        strv_consume(grp->unknown_bdfs, str_printable(*b, 32));
                                 continue;
                         }
                         GROW(grp->devices, dcap, grp->n_devices + 1);

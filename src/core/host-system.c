@@ -76,9 +76,10 @@ void host_kvm_load(const struct root *root, struct host_kvm *kvm)
         kvm->mod_amd = root_is_dir(root, "/sys/module/kvm_amd");
         kvm->mod_pvm = root_is_dir(root, "/sys/module/kvm_pvm");
         kvm->ignore_msrs = read_bool_param(root, "/sys/module/kvm/parameters/ignore_msrs");
-        kvm->nested = kvm->mod_intel ? read_bool_param(root, "/sys/module/kvm_intel/parameters/nested")
-                      : kvm->mod_amd ? read_bool_param(root, "/sys/module/kvm_amd/parameters/nested")
-                                     : TRI_UNKNOWN;
+        kvm->nested =
+                kvm->mod_intel ? read_bool_param(root, "/sys/module/kvm_intel/parameters/nested")
+                : kvm->mod_amd ? read_bool_param(root, "/sys/module/kvm_amd/parameters/nested")
+                               : TRI_UNKNOWN;
 
         struct stat st;
         int r = root_stat(root, "/dev/kvm", &st, true);
@@ -141,8 +142,8 @@ void host_modules_load(const struct root *root, struct host_modules *mods)
         if (root_list_dir(root, "/sys/module", &mods->loaded) < 0)
                 mods->loaded = xcalloc(1, sizeof(char *));
         _cleanup_free_ char *rel = NULL;
-        if (root_read_line(root, "/proc/sys/kernel/osrelease", &rel) < 0 ||
-            strchr(rel, '/') || streq(rel, "..")) {
+        if (root_read_line(root, "/proc/sys/kernel/osrelease", &rel) < 0 || strchr(rel, '/') ||
+            streq(rel, "..")) {
                 mods->available_error = xstrdup("cannot read the kernel release from "
                                                 "/proc/sys/kernel/osrelease");
                 mods->available = xcalloc(1, sizeof(char *));
@@ -176,7 +177,8 @@ const char *bootloader_to_string(enum bootloader b)
 
 static void detect_bootloader(const struct root *root, struct host_system *sys)
 {
-        /* Most specific first: Pop!_OS has systemd-boot driven by kernelstub, Fedora has GRUB driven by grubby. */
+        /* Most specific first: Pop!_OS has systemd-boot driven by kernelstub, Fedora has GRUB
+         * driven by grubby. */
         static const struct {
                 const char *path;
                 enum bootloader kind;
@@ -191,6 +193,7 @@ static void detect_bootloader(const struct root *root, struct host_system *sys)
                 { "/boot/grub/grub.cfg", BOOTLOADER_GRUB },
                 { "/boot/grub2/grub.cfg", BOOTLOADER_GRUB },
         };
+
         for (size_t i = 0; i < ELEMENTSOF(probes); i++) {
                 struct stat st;
                 if (root_stat(root, probes[i].path, &st, true) == 0 && S_ISREG(st.st_mode)) {

@@ -46,8 +46,8 @@ struct host_pci_device {
         uint32_t vendor, device, class_code; /* class_code: 0xCCSSPP */
         uint32_t subsys_vendor, subsys_device;
         uint32_t revision;
-        bool has_ids; /* vendor, device and class were read */
-        char *driver; /* NULL: no driver bound */
+        bool has_ids;    /* vendor, device and class were read */
+        char *driver;    /* NULL: no driver bound */
         int iommu_group; /* -1: none */
         int boot_vga;    /* -1: not said, 0, 1 */
         char *reset_method;
@@ -119,8 +119,8 @@ struct host_system {
 };
 
 struct host_firmware {
-        char *code; /* host path of the OVMF CODE image */
-        char *vars; /* its VARS template */
+        char *code;       /* host path of the OVMF CODE image */
+        char *vars;       /* its VARS template */
         char *descriptor; /* the QEMU descriptor it came from, NULL: distro path list */
         bool secure_boot; /* only a Secure Boot build was found */
         char **notes;     /* descriptors passed over, and why */

@@ -24,8 +24,7 @@ const char *iommu_viability_to_string(enum iommu_viability v)
 bool pci_class_is_ignorable(uint32_t class_code)
 {
         uint32_t cls = class_code >> 8;
-        return cls == 0x0600 || cls == 0x0604 || cls == 0x0609 || cls == 0x1300 ||
-               cls == 0x1080;
+        return cls == 0x0600 || cls == 0x0604 || cls == 0x0609 || cls == 0x1300 || cls == 0x1080;
 }
 
 bool pci_device_is_host_essential(const struct host_pci_device *d)
@@ -41,7 +40,8 @@ bool pci_same_slot(const char *bdf_a, const char *bdf_b)
 {
         /* "0000:01:00.0": everything up to the dot */
         const char *da = strchr(bdf_a, '.'), *db = strchr(bdf_b, '.');
-        return da && db && da - bdf_a == db - bdf_b && strncmp(bdf_a, bdf_b, (size_t) (da - bdf_a)) == 0;
+        return da && db && da - bdf_a == db - bdf_b &&
+               strncmp(bdf_a, bdf_b, (size_t) (da - bdf_a)) == 0;
 }
 
 enum iommu_viability iommu_judge(const struct host *h, const struct host_pci_device *d,
@@ -63,7 +63,8 @@ enum iommu_viability iommu_judge(const struct host *h, const struct host_pci_dev
                             (o->has_ids && pci_class_is_ignorable(o->class_code)))
                                 continue;
                         others = strv_push(others, o->bdf);
-                        /* A device whose class could not be read is treated as one the host may need. */
+                        /* A device whose class could not be read is treated as one the host may
+                         * need. */
                         if (!o->has_ids || pci_device_is_host_essential(o))
                                 essential = true;
                 }

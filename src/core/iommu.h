@@ -15,11 +15,11 @@
 #include "host.h"
 
 enum iommu_viability {
-        IOMMU_VIABLE_CLEAN,       /* the group holds only this device's functions (and bridges) */
-        IOMMU_VIABLE_WHOLE_GROUP, /* other endpoints too: pass them all together */
+        IOMMU_VIABLE_CLEAN,        /* the group holds only this device's functions (and bridges) */
+        IOMMU_VIABLE_WHOLE_GROUP,  /* other endpoints too: pass them all together */
         IOMMU_VIABLE_ACS_OVERRIDE, /* the group holds devices the host needs */
-        IOMMU_VIABLE_NO_GROUP,    /* the IOMMU is off or the device has no group */
-        IOMMU_VIABLE_BRIDGE,      /* a bridge itself: never passed */
+        IOMMU_VIABLE_NO_GROUP,     /* the IOMMU is off or the device has no group */
+        IOMMU_VIABLE_BRIDGE,       /* a bridge itself: never passed */
 };
 
 const char *iommu_viability_to_string(enum iommu_viability v);

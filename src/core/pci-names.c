@@ -2,9 +2,10 @@
 #include "pci-names.h"
 
 #include <fcntl.h>
-#include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
+
+#include <pci/pci.h>
 
 #include "alloc.h"
 
@@ -64,7 +65,8 @@ struct pci_names *pci_names_new(const struct root *root)
         n->pacc = pci_alloc();
         n->pacc->error = quiet_error;
         n->pacc->warning = quiet_warning;
-        /* The path goes through /proc/self/fd so that libpci reads the file we opened inside the root. */
+        /* The path goes through /proc/self/fd so that libpci reads the file we opened inside the
+         * root. */
         char *path = n->fd >= 0 ? xasprintf("/proc/self/fd/%d", n->fd) : xstrdup("/nonexistent");
         pci_set_name_list_path(n->pacc, path, /* to_be_freed= */ 1);
         return n;
@@ -121,8 +123,8 @@ const char *pci_names_class(struct pci_names *n, uint32_t class_code)
 {
         if (!loaded(n))
                 return NULL;
-        const char *s = pci_lookup_name(n->pacc, n->buf, sizeof(n->buf),
-                                        PCI_LOOKUP_CLASS | flags, (int) (class_code >> 8));
+        const char *s = pci_lookup_name(n->pacc, n->buf, sizeof(n->buf), PCI_LOOKUP_CLASS | flags,
+                                        (int) (class_code >> 8));
         if (!s)
                 s = pci_lookup_name(n->pacc, n->buf, sizeof(n->buf), PCI_LOOKUP_CLASS | flags,
                                     (int) (class_code >> 16) << 8);

@@ -56,7 +56,7 @@ static void test_strings(void **state)
         assert_string_equal(p, "abcd...");
         free(p);
         assert_true(utf8_is_valid("\xc3\xa9", 2));
-        assert_false(utf8_is_valid("\xc0\xaf", 2)); /* overlong */
+        assert_false(utf8_is_valid("\xc0\xaf", 2));     /* overlong */
         assert_false(utf8_is_valid("\xed\xa0\x80", 3)); /* surrogate */
         char out[32];
         assert_string_equal(format_bytes(32ull << 30, out, sizeof(out)), "32.0 GiB");
@@ -133,8 +133,10 @@ static void test_json_parser(void **state)
         assert_int_equal(json_get(json_get(v, "b"), "c")->type, JSON_NULL);
         assert_true(json_get(v, "t")->boolean);
 
-        static const char *const bad[] = { "", "{", "[1,]", "{\"a\" 1}", "\"abc", "[1] x",
-                                           "{\"a\":\"\\q\"}", "nul", "\"\\ud800\"" };
+        static const char *const bad[] = {
+                "",    "{",          "[1,]", "{\"a\" 1}", "\"abc", "[1] x", "{\"a\":\"\\q\"}",
+                "nul", "\"\\ud800\""
+        };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 struct json_value *x = NULL;
                 char *e = NULL;
@@ -161,8 +163,7 @@ static void test_tsv(void **state)
         (void) state;
         struct tsv *t = NULL;
         char *err = NULL;
-        assert_int_equal(tsv_parse("x.tsv", xstrdup("a\tb\n# comment\n1\t2\n\n3\t4\r\n"), &t,
-                                   &err),
+        assert_int_equal(tsv_parse("x.tsv", xstrdup("a\tb\n# comment\n1\t2\n\n3\t4\r\n"), &t, &err),
                          0);
         assert_int_equal(t->n_rows, 2);
         assert_int_equal(tsv_column(t, "b"), 1);
@@ -187,7 +188,8 @@ static void test_tsv(void **state)
 static void test_table(void **state)
 {
         (void) state;
-        _cleanup_(table_freep) struct table *t = table_new((const char *const[]){ "A", "LONGER", "C", NULL });
+        _cleanup_(table_freep) struct table *t =
+                table_new((const char *const[]){ "A", "LONGER", "C", NULL });
         table_add(t, "x");
         table_add(t, "y");
         table_add(t, "");

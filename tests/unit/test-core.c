@@ -168,7 +168,8 @@ static void test_gpu_verdicts(void **state)
 {
         (void) state;
         struct gpu_verdict v;
-        compat_gpu_verdict(compat, 0x1002, 0x73bf, "Navi 21 [Radeon RX 6800/6800 XT / 6900 XT]", &v);
+        compat_gpu_verdict(compat, 0x1002, 0x73bf, "Navi 21 [Radeon RX 6800/6800 XT / 6900 XT]",
+                           &v);
         assert_int_equal(v.support, GPU_SUPPORT_SUPPORTED);
         assert_string_equal(v.family, "Navi 21");
         assert_false(v.reset_bug);
@@ -216,14 +217,38 @@ static void test_iommu_judge(void **state)
 {
         (void) state;
         struct host_pci_device devs[] = {
-                { .bdf = (char *) "0000:00:01.0", .class_code = 0x060400, .has_ids = true, .iommu_group = 1 },
-                { .bdf = (char *) "0000:01:00.0", .class_code = 0x030000, .has_ids = true, .iommu_group = 1 },
-                { .bdf = (char *) "0000:01:00.1", .class_code = 0x040300, .has_ids = true, .iommu_group = 1 },
-                { .bdf = (char *) "0000:02:00.0", .class_code = 0x030000, .has_ids = true, .iommu_group = 2 },
-                { .bdf = (char *) "0000:03:00.0", .class_code = 0x0c0330, .has_ids = true, .iommu_group = 2 },
-                { .bdf = (char *) "0000:04:00.0", .class_code = 0x030000, .has_ids = true, .iommu_group = 3 },
-                { .bdf = (char *) "0000:05:00.0", .class_code = 0x020000, .has_ids = true, .iommu_group = 3 },
-                { .bdf = (char *) "0000:06:00.0", .class_code = 0x030000, .has_ids = true, .iommu_group = -1 },
+                { .bdf = (char *) "0000:00:01.0",
+                  .class_code = 0x060400,
+                  .has_ids = true,
+                  .iommu_group = 1 },
+                { .bdf = (char *) "0000:01:00.0",
+                  .class_code = 0x030000,
+                  .has_ids = true,
+                  .iommu_group = 1 },
+                { .bdf = (char *) "0000:01:00.1",
+                  .class_code = 0x040300,
+                  .has_ids = true,
+                  .iommu_group = 1 },
+                { .bdf = (char *) "0000:02:00.0",
+                  .class_code = 0x030000,
+                  .has_ids = true,
+                  .iommu_group = 2 },
+                { .bdf = (char *) "0000:03:00.0",
+                  .class_code = 0x0c0330,
+                  .has_ids = true,
+                  .iommu_group = 2 },
+                { .bdf = (char *) "0000:04:00.0",
+                  .class_code = 0x030000,
+                  .has_ids = true,
+                  .iommu_group = 3 },
+                { .bdf = (char *) "0000:05:00.0",
+                  .class_code = 0x020000,
+                  .has_ids = true,
+                  .iommu_group = 3 },
+                { .bdf = (char *) "0000:06:00.0",
+                  .class_code = 0x030000,
+                  .has_ids = true,
+                  .iommu_group = -1 },
         };
         size_t g1[] = { 0, 1, 2 }, g2[] = { 3, 4 }, g3[] = { 5, 6 };
         struct host_iommu_group groups[] = {
@@ -231,7 +256,9 @@ static void test_iommu_judge(void **state)
                 { .id = 2, .devices = g2, .n_devices = 2 },
                 { .id = 3, .devices = g3, .n_devices = 2 },
         };
-        struct host h = { .pci = { .devices = devs, .n_devices = ELEMENTSOF(devs), .groups = groups,
+        struct host h = { .pci = { .devices = devs,
+                                   .n_devices = ELEMENTSOF(devs),
+                                   .groups = groups,
                                    .n_groups = ELEMENTSOF(groups) } };
         char **others = NULL;
         assert_int_equal(iommu_judge(&h, &devs[1], &others), IOMMU_VIABLE_CLEAN);
@@ -253,9 +280,9 @@ static void test_iommu_judge(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cpuinfo),       cmocka_unit_test(test_meminfo),
-                cmocka_unit_test(test_guest_ram),     cmocka_unit_test(test_macos_versions),
-                cmocka_unit_test(test_releases),      cmocka_unit_test(test_gpu_verdicts),
+                cmocka_unit_test(test_cpuinfo),     cmocka_unit_test(test_meminfo),
+                cmocka_unit_test(test_guest_ram),   cmocka_unit_test(test_macos_versions),
+                cmocka_unit_test(test_releases),    cmocka_unit_test(test_gpu_verdicts),
                 cmocka_unit_test(test_iommu_judge),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
