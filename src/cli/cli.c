@@ -11,7 +11,7 @@
 #include "strutil.h"
 #include "strv.h"
 
-static const struct cli_option global_options[] = {
+const struct cli_option cli_global_options[] = {
         { "root", 0, ARG_REQUIRED, "DIR", "read (and write) the host below DIR instead of /" },
         { "data-dir", 0, ARG_REQUIRED, "DIR", "read the TSV knowledge from DIR" },
         { "json", 0, ARG_NONE, NULL, "machine-readable output (--json=pretty|short)" },
@@ -43,7 +43,7 @@ static const char *closest_option(const struct verb *v, const char *name)
 {
         const char *best = NULL;
         unsigned best_d = 3;
-        const struct cli_option *sets[] = { v ? v->options : NULL, global_options };
+        const struct cli_option *sets[] = { v ? v->options : NULL, cli_global_options };
         for (size_t s = 0; s < ELEMENTSOF(sets); s++)
                 for (size_t i = 0; sets[s] && sets[s][i].name; i++) {
                         unsigned d = edit_distance(name, sets[s][i].name);
@@ -115,7 +115,7 @@ int cli_parse(struct cli_context *ctx, int argc, char **argv, struct cli_args *r
                         size_t len = eq ? (size_t) (eq - name) : strlen(name);
                         o = find_long(v ? v->options : NULL, name, len);
                         if (!o) {
-                                o = find_long(global_options, name, len);
+                                o = find_long(cli_global_options, name, len);
                                 is_global = o != NULL;
                         }
                         if (!o) {
@@ -146,7 +146,7 @@ int cli_parse(struct cli_context *ctx, int argc, char **argv, struct cli_args *r
                         }
                         o = find_short(v ? v->options : NULL, arg[1]);
                         if (!o) {
-                                o = find_short(global_options, arg[1]);
+                                o = find_short(cli_global_options, arg[1]);
                                 is_global = o != NULL;
                         }
                         if (!o) {
@@ -253,11 +253,14 @@ static void print_options(const struct cli_option *opts)
 {
         for (size_t i = 0; opts && opts[i].name; i++) {
                 char left[64];
-                snprintf(left, sizeof(left), "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
-                         opts[i].short_name ? opts[i].short_name : ' ',
-                         opts[i].short_name ? ", " : " ", opts[i].name, opts[i].arg_name ? " " : "",
-                         opts[i].arg_name ? opts[i].arg_name : "");
-                printf("  %-26s %s\n", opts[i].short_name ? left : left + 1, opts[i].help);
+                const char *arg = opts[i].arg_name ? opts[i].arg_name : "";
+                if (opts[i].short_name)
+                        snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].short_name,
+                                 opts[i].name, *arg ? " " : "", arg);
+                else
+                        snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name, *arg ? " " : "",
+                                 arg);
+                printf("  %-26s %s\n", left, opts[i].help);
         }
 }
 
@@ -282,7 +285,7 @@ void cli_print_verb_help(const struct verb *v)
                 print_options(v->options);
         }
         puts("\nGlobal options:");
-        print_options(global_options);
+        print_options(cli_global_options);
         print_exit_codes();
 }
 
@@ -295,7 +298,7 @@ void cli_print_help(void)
         for (size_t i = 0; i < cli_n_verbs; i++)
                 printf("  %-10s %s\n", cli_verbs[i].name, cli_verbs[i].summary);
         puts("\nGlobal options (before or after the verb):");
-        print_options(global_options);
+        print_options(cli_global_options);
         puts("  --version                  print the version");
         print_exit_codes();
         puts("\nRun 'darwinkvm VERB --help' for a verb's options.");
@@ -368,7 +371,7 @@ int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_ve
                 if (arg[1] == '-') {
                         const char *eq = strchr(arg + 2, '=');
                         size_t len = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
-                        o = find_long(global_options, arg + 2, len);
+                        o = find_long(cli_global_options, arg + 2, len);
                         if (o && eq)
                                 value = eq + 1;
                         if (!o) {
@@ -381,7 +384,7 @@ int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_ve
                                             : cli_usage_error(ctx, "unknown option '--%s'", n);
                         }
                 } else {
-                        o = arg[2] ? NULL : find_short(global_options, arg[1]);
+                        o = arg[2] ? NULL : find_short(cli_global_options, arg[1]);
                         if (!o)
                                 return cli_usage_error(ctx, "unknown option '%s'", arg);
                 }

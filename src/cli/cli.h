@@ -53,6 +53,7 @@ struct verb {
         const char *summary; /* one line */
         const char *description;
         const struct cli_option *options; /* NULL-name terminated, or NULL */
+        const char *words;                /* sub-words for completion ("gpu cpu macos"), or NULL */
         int min_args, max_args;           /* positional arguments; max -1: any */
         int (*run)(struct cli_context *ctx, int argc, char **argv);
 };
@@ -65,6 +66,7 @@ struct cli_args {
         char **positional;
 };
 
+extern const struct cli_option cli_global_options[];
 extern const struct verb cli_verbs[];
 extern const size_t cli_n_verbs;
 
@@ -112,6 +114,7 @@ int verb_doctor(struct cli_context *ctx, int argc, char **argv);
 int verb_iommu(struct cli_context *ctx, int argc, char **argv);
 int verb_devices(struct cli_context *ctx, int argc, char **argv);
 int verb_compat(struct cli_context *ctx, int argc, char **argv);
+int verb_completion(struct cli_context *ctx, int argc, char **argv);
 int verb_help(struct cli_context *ctx, int argc, char **argv);
 int verb_version(struct cli_context *ctx, int argc, char **argv);
 

@@ -37,7 +37,7 @@ const struct verb cli_verbs[] = {
           "fail, unknown), what was found, why it matters and the exact fix, then a verdict: the\n"
           "newest macOS this host can run, whether a GPU can be passed through, and the ordered\n"
           "list of fixes. Exit status 1 when any check fails.",
-          doctor_options, 0, 0, verb_doctor },
+          doctor_options, NULL, 0, 0, verb_doctor },
         { "iommu", "[--gpu|--audio|--usb|--nvme] [--group N] [--id VID[:DID]]",
           "List IOMMU groups and whether each device can be passed through",
           "Lists every PCI device by IOMMU group with its IDs, name (from pci.ids), class,\n"
@@ -45,20 +45,24 @@ const struct verb cli_verbs[] = {
           "whole-group (pass the other endpoints too), acs-override (the group holds devices\n"
           "the host needs), bridge (never passed) or no-group. Exit status 1 when the IOMMU\n"
           "is off.",
-          iommu_options, 0, 0, verb_iommu },
+          iommu_options, NULL, 0, 0, verb_iommu },
         { "devices", "[--all]", "List passthrough candidates with a macOS verdict each",
           "GPUs (matched by PCI ID against the compatibility data: macOS range, needed kexts\n"
           "and boot-args, the AMD reset bug), USB controllers, audio devices and NVMe drives,\n"
           "each with its IOMMU group verdict.",
-          devices_options, 0, 0, verb_devices },
+          devices_options, NULL, 0, 0, verb_devices },
         { "compat", "gpu ID|NAME | cpu | macos [VERSION]", "Look up the compatibility data",
           "compat gpu 1002:73bf   what macOS says about a PCI ID (or a name: 'RX 580')\n"
           "compat cpu             which macOS releases this host's CPU can run\n"
           "compat macos 14        what a release needs: Mac model, CPU model, firmware, NIC...\n"
           "compat macos           every release",
-          NULL, 1, 2, verb_compat },
-        { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL, 0, 1, verb_help },
-        { "version", "", "Print the version", NULL, NULL, 0, 0, verb_version },
+          NULL, "gpu cpu macos", 1, 2, verb_compat },
+        { "completion", "bash|zsh", "Print a shell completion script",
+          "darwinkvm completion bash > /etc/bash_completion.d/darwinkvm", NULL, "bash zsh", 1, 1,
+          verb_completion },
+        { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL,
+          "doctor iommu devices compat completion help version", 0, 1, verb_help },
+        { "version", "", "Print the version", NULL, NULL, NULL, 0, 0, verb_version },
 };
 
 const size_t cli_n_verbs = ELEMENTSOF(cli_verbs);
