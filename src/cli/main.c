@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config.h"
 #include "strutil.h"
+#include "strv.h"
 
 static const struct cli_option doctor_options[] = {
         { "user", 'u', ARG_REQUIRED, "NAME",
@@ -77,23 +78,32 @@ static const struct verb *find_verb(const char *name)
 
 int verb_help(struct cli_context *ctx, int argc, char **argv)
 {
-        (void) ctx;
-        if (argc < 2) {
+        struct cli_args args;
+        bool done;
+        int r = cli_parse(ctx, argc, argv, &args, &done);
+        if (r != 0 || done)
+                return r;
+        _cleanup_strv_free_ char **pos = strv_copy(args.positional);
+        cli_args_release(&args);
+        if (!pos[0]) {
                 cli_print_help();
                 return EXIT_OK;
         }
-        const struct verb *v = find_verb(argv[1]);
+        const struct verb *v = find_verb(pos[0]);
         if (!v)
-                return cli_usage_error(ctx, "unknown verb '%s'", argv[1]);
+                return cli_usage_error(ctx, "unknown verb '%s'", pos[0]);
         cli_print_verb_help(v);
         return EXIT_OK;
 }
 
 int verb_version(struct cli_context *ctx, int argc, char **argv)
 {
-        (void) ctx;
-        (void) argc;
-        (void) argv;
+        struct cli_args args;
+        bool done;
+        int r = cli_parse(ctx, argc, argv, &args, &done);
+        if (r != 0 || done)
+                return r;
+        cli_args_release(&args);
         printf("darwinkvm %s\n", DKVM_VERSION);
         return EXIT_OK;
 }
