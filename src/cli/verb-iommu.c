@@ -108,12 +108,18 @@ int verb_iommu(struct cli_context *ctx, int argc, char **argv)
         /* Devices in group order, then by address; devices without a group last. */
         size_t n = h->pci.n_devices, k = 0;
         _cleanup_free_ size_t *order = xcalloc(n ? n : 1, sizeof(size_t));
+        _cleanup_free_ bool *seen = xcalloc(n ? n : 1, sizeof(bool));
         for (size_t g = 0; g < h->pci.n_groups; g++)
-                for (size_t i = 0; i < h->pci.groups[g].n_devices; i++)
-                        order[k++] = h->pci.groups[g].devices[i];
+                for (size_t i = 0; i < h->pci.groups[g].n_devices; i++) {
+                        size_t d = h->pci.groups[g].devices[i];
+                        if (!seen[d]) {
+                                seen[d] = true;
+                                order[k++] = d;
+                        }
+                }
+        /* Then whatever no readable group listed (no IOMMU, or a broken group directory). */
         for (size_t i = 0; i < n; i++)
-                if (h->pci.devices[i].iommu_group < 0 ||
-                    !host_iommu_group_find(h, h->pci.devices[i].iommu_group))
+                if (!seen[i])
                         order[k++] = i;
 
         _cleanup_buf_ struct buf b = BUF_INIT;

@@ -204,6 +204,9 @@ static void check_kvm(struct ctx *x)
                             "so no UEFI guest, and no macOS, can use KVM here; guests fall back "
                             "to TCG emulation"),
                     xstrdup("run on a physical host, or accept TCG emulation for tests only"));
+        else if (cpu->error)
+                add(x, "kvm.nested", CHECK_UNKNOWN,
+                    f("cannot tell whether this host is a VM: %s", cpu->error), NULL, NULL);
         else if (host_cpu_has(cpu, "hypervisor"))
                 add(x, "kvm.nested", CHECK_WARN,
                     xstrdup("this host is itself a virtual machine (nested KVM)"),
@@ -335,7 +338,13 @@ static void check_iommu(struct ctx *x)
                 const char *arg = host_cmdline_get(h, "intel_iommu");
                 bool cmd_on =
                         arg && (streq(arg, "intel_iommu=on") || startswith(arg, "intel_iommu=on,"));
-                if (!firmware)
+                if (!firmware && host_cpu_has(&h->cpu, "hypervisor"))
+                        add(x, "iommu.enabled", CHECK_FAIL,
+                            xstrdup("no IOMMU groups: this host is a VM without a virtual IOMMU"),
+                            xstrdup("GPU passthrough (VFIO) needs an active IOMMU"),
+                            xstrdup("give the VM a virtual IOMMU and the GPU on the outer "
+                                    "hypervisor, or run darwinkvm on the physical machine"));
+                else if (!firmware)
                         add(x, "iommu.enabled", CHECK_FAIL,
                             f("no IOMMU groups and no ACPI %s table: %s is off in the firmware",
                               table, tech),
@@ -657,23 +666,43 @@ static void check_gpu(struct ctx *x)
         const struct host *h = x->h;
         struct doctor_report *r = x->r;
         const struct host_pci_device *boot = NULL;
-        for (size_t i = 0; i < h->pci.n_devices; i++)
+        size_t unreadable = 0;
+        for (size_t i = 0; i < h->pci.n_devices; i++) {
                 if (h->pci.devices[i].boot_vga == 1)
                         boot = &h->pci.devices[i];
+                unreadable += !h->pci.devices[i].has_ids;
+        }
         if (h->pci.error)
                 add(x, "gpu.boot", CHECK_UNKNOWN, xstrdup(h->pci.error), NULL, NULL);
-        else if (boot) {
+        else if (boot && boot->has_ids) {
                 _cleanup_free_ char *n = pci_device_name(x->names, boot);
                 add(x, "gpu.boot", CHECK_OK,
                     f("%s [%04x:%04x] at %s, driver %s", n, boot->vendor, boot->device, boot->bdf,
                       boot->driver ? boot->driver : "none"),
                     NULL, NULL);
-        } else
+        } else if (boot)
+                add(x, "gpu.boot", CHECK_UNKNOWN,
+                    f("the boot display device %s could not be read: %s", boot->bdf,
+                      boot->error ? boot->error : "bad IDs"),
+                    NULL, NULL);
+        else if (unreadable)
+                add(x, "gpu.boot", CHECK_UNKNOWN,
+                    f("%zu PCI device%s could not be read", unreadable, unreadable == 1 ? "" : "s"),
+                    NULL, NULL);
+        else
                 add(x, "gpu.boot", CHECK_UNKNOWN,
                     xstrdup(r->gpu ? "no display device reports boot_vga=1"
                                    : "no display devices on the PCI bus"),
                     NULL, NULL);
 
+        if (!r->gpu && (h->pci.error || unreadable)) {
+                add(x, "gpu.macos", CHECK_UNKNOWN,
+                    h->pci.error ? xstrdup(h->pci.error)
+                                 : f("no readable GPU; %zu PCI device%s could not be read",
+                                     unreadable, unreadable == 1 ? "" : "s"),
+                    NULL, NULL);
+                return;
+        }
         if (!r->gpu) {
                 add(x, "gpu.macos", CHECK_FAIL, xstrdup("no dedicated GPU found"),
                     xstrdup("without a passed-through, natively supported GPU macOS runs on a "
@@ -761,7 +790,9 @@ static void verdict(struct ctx *x)
                        !status_of(r, "vfio.modules", CHECK_FAIL) &&
                        status_of(r, "iommu.enabled", CHECK_OK);
         r->passthrough_possible = gpu_ok && group_ok && base_ok;
-        if (!r->gpu)
+        if (!r->gpu && status_of(r, "gpu.macos", CHECK_UNKNOWN))
+                r->passthrough_summary = xstrdup("unknown: the PCI devices could not be read");
+        else if (!r->gpu)
                 r->passthrough_summary = xstrdup("not possible: no dedicated GPU");
         else if (!gpu_ok)
                 r->passthrough_summary = f("not useful: %s is not supported by macOS", r->gpu_name);
@@ -779,10 +810,19 @@ static void verdict(struct ctx *x)
                 r->passthrough_summary = f("only with an ACS override: %s shares IOMMU group %d "
                                            "with devices the host needs",
                                            r->gpu_name, r->gpu->iommu_group);
-        else
-                r->passthrough_summary = f("not yet: fix the failed checks first (%s at %s would "
-                                           "be the GPU)",
+        else {
+                static const char *const needed[] = { "cpu.virtualization", "iommu.enabled",
+                                                      "vfio.modules" };
+                _cleanup_buf_ struct buf b = BUF_INIT;
+                for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                        for (size_t k = 0; k < r->n_checks; k++)
+                                if (streq(r->checks[k].id, needed[i]) &&
+                                    r->checks[k].status != CHECK_OK)
+                                        buf_printf(&b, "%s%s is %s", b.len ? ", " : "", needed[i],
+                                                   check_status_to_string(r->checks[k].status));
+                r->passthrough_summary = f("not yet: %s (%s at %s would be the GPU)", buf_str(&b),
                                            r->gpu_name, r->gpu->bdf);
+        }
 
         char **fixes = xcalloc(1, sizeof(char *));
         for (int pass = 0; pass < 2; pass++)

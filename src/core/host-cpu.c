@@ -47,7 +47,7 @@ void host_cpu_parse(const char *cpuinfo, size_t n, struct host_cpu *cpu)
                 text[i] = cpuinfo[i] ? cpuinfo[i] : ' ';
         text[n] = 0;
 
-        unsigned processors = 0;
+        unsigned processors = 0, siblings = 0;
         long physical_id = -1, core_id = -1, cpu_cores = -1;
         struct id_set sockets = { 0 }, cores = { 0 };
         long cores_per_socket = -1;
@@ -85,6 +85,10 @@ void host_cpu_parse(const char *cpuinfo, size_t n, struct host_cpu *cpu)
                         int x;
                         if (parse_int(v, &x) == 0)
                                 core_id = x;
+                } else if (has_key(line, "siblings", &v)) {
+                        uint32_t x;
+                        if (processors <= 1 && parse_u32(v, &x) == 0)
+                                siblings = x;
                 } else if (has_key(line, "cpu cores", &v)) {
                         int x;
                         if (parse_int(v, &x) == 0 && x > 0)
@@ -103,12 +107,21 @@ void host_cpu_parse(const char *cpuinfo, size_t n, struct host_cpu *cpu)
         }
         (void) cpu_cores;
 
+        unsigned n_sockets = sockets.n ? (unsigned) sockets.n : 1;
         if (processors == 0 || !cpu->vendor_id) {
                 cpu->error = xstrdup(processors == 0 ? "no 'processor' entries in /proc/cpuinfo"
                                                      : "no 'vendor_id' in /proc/cpuinfo");
+        } else if (n > 0 && cpuinfo[n - 1] != '\n') {
+                /* The kernel ends every block with a newline: anything else was cut short. */
+                cpu->error =
+                        xstrdup("/proc/cpuinfo is truncated (it ends in the middle of a line)");
+        } else if (siblings && processors < siblings * n_sockets) {
+                cpu->error = xasprintf("/proc/cpuinfo is truncated: %u processors listed, "
+                                       "'siblings' says %u per package",
+                                       processors, siblings);
         } else {
                 cpu->logical = processors;
-                cpu->sockets = sockets.n ? (unsigned) sockets.n : 1;
+                cpu->sockets = n_sockets;
                 if (cores.n)
                         cpu->cores = (unsigned) cores.n;
                 else if (cores_per_socket > 0)

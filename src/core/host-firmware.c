@@ -21,6 +21,13 @@ static const char *const descriptor_dirs[] = {
         "/usr/share/qemu/firmware",
 };
 
+/* A firmware image must be a non-empty regular file. */
+static bool image_ok(const struct root *root, const char *path)
+{
+        struct stat st;
+        return root_stat(root, path, &st, true) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
 static bool array_has(const struct json_value *a, const char *s)
 {
         if (!a || a->type != JSON_ARRAY)
@@ -83,10 +90,10 @@ static enum verdict judge(const struct root *root, const char *name, const char 
                 why = "confidential-computing build";
         else if (!code || !vars)
                 why = "no executable or nvram-template file";
-        else if (!root_exists(root, code))
-                why = "its executable is missing";
-        else if (!root_exists(root, vars))
-                why = "its nvram template is missing";
+        else if (!image_ok(root, code))
+                why = "its executable is missing or empty";
+        else if (!image_ok(root, vars))
+                why = "its nvram template is missing or empty";
         if (why) {
                 fw->notes = strv_consume(fw->notes, xasprintf("%s: %s", name, why));
                 return REJECT;
@@ -178,7 +185,7 @@ static void from_path_list(const struct root *root, struct host_firmware *fw)
                         _cleanup_free_ char *code = xasprintf("%s/%s", dirs[d], pairs[p].code);
                         _cleanup_free_ char *vars = xasprintf("%s/%s", dirs[d], pairs[p].vars);
                         /* CODE and VARS from the same directory, never mixed. */
-                        if (root_exists(root, code) && root_exists(root, vars)) {
+                        if (image_ok(root, code) && image_ok(root, vars)) {
                                 fw->code = TAKE_PTR(code);
                                 fw->vars = TAKE_PTR(vars);
                                 return;

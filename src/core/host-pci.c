@@ -19,25 +19,29 @@ static bool bdf_is_valid(const char *s)
         return s[11] <= '7';
 }
 
-static void note(char **error, const char *attr, int r)
+static void note(char **error, const char *attr, int r, bool parsed)
 {
         if (*error)
                 return;
-        *error = xasprintf("cannot read '%s': %s", attr, strerror(-r));
+        if (parsed || r == -ENODATA)
+                *error = xasprintf("'%s' holds no hexadecimal value", attr);
+        else
+                *error = xasprintf("cannot read '%s': %s", attr, strerror(-r));
 }
 
 static void read_hex_attr(int dfd, const char *attr, uint32_t *ret, char **error, bool required,
                           bool *ok)
 {
         _cleanup_free_ char *s = NULL;
+        bool parsed = false;
         int r = dir_read_line(dfd, attr, &s);
-        if (r == 0)
+        if (r == 0) {
+                parsed = true;
                 r = parse_hex_u32(s, ret);
-        if (r < 0) {
-                if (required) {
-                        *ok = false;
-                        note(error, attr, r);
-                }
+        }
+        if (r < 0 && required) {
+                *ok = false;
+                note(error, attr, r, parsed);
         }
 }
 

@@ -16,7 +16,8 @@ void host_memory_parse(const char *meminfo, struct host_memory *mem)
                 const char *nl = strchr(line, '\n');
                 size_t len = nl ? (size_t) (nl - line) : strlen(line);
                 char buf[128];
-                if (len < sizeof(buf)) {
+                /* A last line without its newline was cut short: "MemTotal: 3276" is not 3 MiB. */
+                if (nl && len < sizeof(buf)) {
                         memcpy(buf, line, len);
                         buf[len] = 0;
                         char *colon = strchr(buf, ':');
@@ -27,7 +28,9 @@ void host_memory_parse(const char *meminfo, struct host_memory *mem)
                                 if (unit)
                                         *unit = 0;
                                 uint64_t v;
-                                if (parse_u64(val, &v) == 0) {
+                                bool sized = streq(buf, "MemTotal") || streq(buf, "MemAvailable") ||
+                                             streq(buf, "Hugepagesize");
+                                if ((unit || !sized) && parse_u64(val, &v) == 0) {
                                         if (streq(buf, "MemTotal")) {
                                                 mem->total_kib = v;
                                                 total = true;

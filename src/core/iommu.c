@@ -17,6 +17,8 @@ const char *iommu_viability_to_string(enum iommu_viability v)
                 return "no-group";
         case IOMMU_VIABLE_BRIDGE:
                 return "bridge";
+        case IOMMU_VIABLE_UNKNOWN:
+                return "unknown";
         }
         return "unknown";
 }
@@ -51,7 +53,9 @@ enum iommu_viability iommu_judge(const struct host *h, const struct host_pci_dev
         enum iommu_viability v;
         const struct host_iommu_group *g =
                 d->iommu_group >= 0 ? host_iommu_group_find(h, d->iommu_group) : NULL;
-        if (d->has_ids && pci_class_is_ignorable(d->class_code))
+        if (!d->has_ids)
+                v = IOMMU_VIABLE_UNKNOWN;
+        else if (pci_class_is_ignorable(d->class_code))
                 v = IOMMU_VIABLE_BRIDGE;
         else if (!g)
                 v = IOMMU_VIABLE_NO_GROUP;
@@ -59,14 +63,22 @@ enum iommu_viability iommu_judge(const struct host *h, const struct host_pci_dev
                 bool essential = false;
                 for (size_t i = 0; i < g->n_devices; i++) {
                         const struct host_pci_device *o = &h->pci.devices[g->devices[i]];
-                        if (o == d || pci_same_slot(o->bdf, d->bdf) ||
-                            (o->has_ids && pci_class_is_ignorable(o->class_code)))
+                        if (o == d || (o->has_ids && pci_class_is_ignorable(o->class_code)))
+                                continue;
+                        bool same = pci_same_slot(o->bdf, d->bdf);
+                        /*
+                         * Functions of the same device go along (a GPU's audio, even when the
+                         * GPU is the boot display), unless they are chipset parts the host
+                         * needs: the audio of an 00:1f.x chipset cannot leave its LPC bridge.
+                         * A device whose class could not be read may be one the host needs.
+                         */
+                        bool needed =
+                                !o->has_ids || (pci_device_is_host_essential(o) &&
+                                                !(same && pci_class_is_display(o->class_code)));
+                        if (same && !needed)
                                 continue;
                         others = strv_push(others, o->bdf);
-                        /* A device whose class could not be read is treated as one the host may
-                         * need. */
-                        if (!o->has_ids || pci_device_is_host_essential(o))
-                                essential = true;
+                        essential |= needed;
                 }
                 STRV_FOREACH(u, g->unknown_bdfs) {
                         others = strv_push(others, *u);

@@ -20,6 +20,7 @@ enum iommu_viability {
         IOMMU_VIABLE_ACS_OVERRIDE, /* the group holds devices the host needs */
         IOMMU_VIABLE_NO_GROUP,     /* the IOMMU is off or the device has no group */
         IOMMU_VIABLE_BRIDGE,       /* a bridge itself: never passed */
+        IOMMU_VIABLE_UNKNOWN,      /* the device's own class could not be read */
 };
 
 const char *iommu_viability_to_string(enum iommu_viability v);

@@ -65,6 +65,10 @@ struct pci_names *pci_names_new(const struct root *root)
         n->pacc = pci_alloc();
         n->pacc->error = quiet_error;
         n->pacc->warning = quiet_warning;
+        /* Without pci_init() the debug hook is unset, and libpci calls it on a missing name. */
+        n->pacc->debug = quiet_warning;
+        /* No ~/.pciids-cache (a hidden input) and no DNS look-ups: pci.ids only. */
+        n->pacc->id_lookup_mode = 0;
         /* The path goes through /proc/self/fd so that libpci reads the file we opened inside the
          * root. */
         char *path = n->fd >= 0 ? xasprintf("/proc/self/fd/%d", n->fd) : xstrdup("/nonexistent");

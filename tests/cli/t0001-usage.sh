@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Usage, help, exit codes and option parsing of the real binary.
-bin=$1
+bin=$(realpath "$1")
 source "$(dirname "$0")/lib.sh"
 
 check "--version" 0 "$bin" --version

@@ -3,7 +3,7 @@
 # Host inspection on fixture trees beyond the golden files: bad input never
 # crashes and turns into "unknown" with a reason, --root confines every read,
 # and one smoke run on this very machine.
-bin=$1
+bin=$(realpath "$1")
 fixtures=$2/fixtures/hosts
 source "$(dirname "$0")/lib.sh"
 

@@ -5,7 +5,7 @@
 # DARWINKVM_TEST_REGENERATE=1 rewrites the expected files (review them with git diff).
 # Output: TAP.
 set -u
-bin=$1
+bin=$(realpath "$1")
 tests_dir=$2
 fixtures="$tests_dir/fixtures"
 golden="$tests_dir/golden/hosts"

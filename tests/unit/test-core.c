@@ -272,8 +272,51 @@ static void test_iommu_judge(void **state)
         assert_int_equal(iommu_judge(&h, &devs[5], &others), IOMMU_VIABLE_ACS_OVERRIDE);
         others = strv_free(others);
         assert_int_equal(iommu_judge(&h, &devs[7], &others), IOMMU_VIABLE_NO_GROUP);
-        strv_free(others);
+        others = strv_free(others);
         assert_true(pci_same_slot("0000:01:00.0", "0000:01:00.7"));
+
+        /* A chipset's audio cannot leave its LPC bridge; a boot GPU's audio goes with the GPU. */
+        struct host_pci_device chip[] = {
+                { .bdf = (char *) "0000:00:1f.0",
+                  .class_code = 0x060100,
+                  .has_ids = true,
+                  .iommu_group = 4 },
+                { .bdf = (char *) "0000:00:1f.3",
+                  .class_code = 0x040300,
+                  .has_ids = true,
+                  .iommu_group = 4 },
+                { .bdf = (char *) "0000:01:00.0",
+                  .class_code = 0x030000,
+                  .has_ids = true,
+                  .iommu_group = 5,
+                  .boot_vga = 1 },
+                { .bdf = (char *) "0000:01:00.1",
+                  .class_code = 0x040300,
+                  .has_ids = true,
+                  .iommu_group = 5 },
+                { .bdf = (char *) "0000:02:00.0",
+                  .class_code = 0xffffff,
+                  .has_ids = false,
+                  .iommu_group = 5 },
+        };
+        size_t c4[] = { 0, 1 }, c5[] = { 2, 3 };
+        struct host_iommu_group cg[] = { { .id = 4, .devices = c4, .n_devices = 2 },
+                                         { .id = 5, .devices = c5, .n_devices = 2 } };
+        struct host hc = { .pci = {
+                                   .devices = chip, .n_devices = 4, .groups = cg, .n_groups = 2 } };
+        assert_int_equal(iommu_judge(&hc, &chip[1], &others), IOMMU_VIABLE_ACS_OVERRIDE);
+        assert_string_equal(others[0], "0000:00:1f.0");
+        others = strv_free(others);
+        assert_int_equal(iommu_judge(&hc, &chip[3], &others), IOMMU_VIABLE_CLEAN);
+        others = strv_free(others);
+        assert_int_equal(iommu_judge(&hc, &chip[2], &others), IOMMU_VIABLE_CLEAN);
+        others = strv_free(others);
+        /* An unreadable device in the group may be one the host needs. */
+        c5[1] = 4;
+        assert_int_equal(iommu_judge(&hc, &chip[2], &others), IOMMU_VIABLE_ACS_OVERRIDE);
+        others = strv_free(others);
+        assert_int_equal(iommu_judge(&hc, &chip[4], &others), IOMMU_VIABLE_UNKNOWN);
+        others = strv_free(others);
         assert_false(pci_same_slot("0000:01:00.0", "0000:01:01.0"));
 }
 
