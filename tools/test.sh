@@ -64,7 +64,8 @@ else
 fi
 
 # clang: build and unit tests, then the unit tests under valgrind.
-if CC=clang meson setup build-clang >/dev/null && meson compile -C build-clang >/tmp/dkvm-build.log 2>&1; then
+# (DWARF 4: valgrind 3.19 cannot read clang 14's default DWARF 5.)
+if CC=clang meson setup build-clang -Dc_args=-gdwarf-4 >/dev/null && meson compile -C build-clang >/tmp/dkvm-build.log 2>&1; then
 	passed=$((passed + 1))
 	echo "PASS build clang"
 	step "clang unit tests" meson test -C build-clang --suite unit --print-errorlogs

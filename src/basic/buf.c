@@ -41,7 +41,11 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
         va_list aq;
         va_copy(aq, ap);
-        int n = vsnprintf(NULL, 0, fmt, aq);
+        char probe[1];
+        /* gcc 12 with -fsanitize warns of a NULL format without this. */
+        if (!fmt)
+                abort();
+        int n = vsnprintf(probe, sizeof(probe), fmt, aq);
         va_end(aq);
         if (n < 0)
                 return;

@@ -12,6 +12,11 @@
 
 static bool have_openat2 = true;
 
+void root_use_openat2(bool enabled)
+{
+        have_openat2 = enabled;
+}
+
 int root_open(const char *path, struct root **ret, char **reterr)
 {
         int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -41,6 +46,105 @@ struct root *root_free(struct root *r)
         return NULL;
 }
 
+#define MAX_LINKS 40
+#define MAX_DEPTH 256
+
+/*
+ * What RESOLVE_IN_ROOT does, for kernels without openat2() (before 5.6, and
+ * valgrind): walk the path one component at a time from the root, following
+ * symlinks by hand, with absolute targets and ".." clamped at the root.
+ */
+static int open_in_root_walk(int rootfd, const char *path, int flags, mode_t mode)
+{
+        int stack[MAX_DEPTH];
+        size_t depth = 0;
+        int links = 0, r = 0;
+        stack[0] = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        if (stack[0] < 0)
+                return -errno;
+        _cleanup_free_ char *queue = xstrdup(path);
+        while (r == 0) {
+                char *p = queue;
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        /* The path named the root (or a directory reached by a link) itself. */
+                        r = openat(stack[depth], ".", flags, mode);
+                        r = r < 0 ? -errno : r;
+                        break;
+                }
+                size_t n = strcspn(p, "/");
+                _cleanup_free_ char *name = xstrndup(p, n);
+                char *rest = p + n;
+                while (*rest == '/')
+                        rest++;
+                bool last = !*rest;
+                char *tail = xstrdup(rest);
+                free(queue);
+                queue = tail;
+                if (streq(name, "."))
+                        continue;
+                if (streq(name, "..")) {
+                        if (depth > 0)
+                                close(stack[depth--]);
+                        continue;
+                }
+                struct stat st;
+                if (fstatat(stack[depth], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (!(last && errno == ENOENT && (flags & O_CREAT)))
+                                r = -errno;
+                        else {
+                                r = openat(stack[depth], name, flags | O_NOFOLLOW, mode);
+                                r = r < 0 ? -errno : r;
+                                break;
+                        }
+                        continue;
+                }
+                if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+                        char target[4096];
+                        ssize_t k = readlinkat(stack[depth], name, target, sizeof(target) - 1);
+                        if (++links > MAX_LINKS)
+                                r = -ELOOP;
+                        else if (k < 0)
+                                r = -errno;
+                        else {
+                                target[k] = 0;
+                                if (target[0] == '/')
+                                        while (depth > 0)
+                                                close(stack[depth--]);
+                                char *q = xasprintf("%s/%s", target, queue);
+                                free(queue);
+                                queue = q;
+                        }
+                        continue;
+                }
+                if (last) {
+                        r = openat(stack[depth], name, flags | O_NOFOLLOW, mode);
+                        r = r < 0 ? -errno : r;
+                        break;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        r = -ENOTDIR;
+                else if (depth + 1 >= MAX_DEPTH)
+                        r = -ENAMETOOLONG;
+                else {
+                        int fd = openat(stack[depth], name,
+                                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0)
+                                r = -errno;
+                        else
+                                stack[++depth] = fd;
+                }
+        }
+        while (true) {
+                close(stack[depth]);
+                if (depth == 0)
+                        break;
+                depth--;
+        }
+        return r;
+}
+
 int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
 {
         flags |= O_CLOEXEC;
@@ -57,11 +161,7 @@ int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
                         return -errno;
                 have_openat2 = false;
         }
-        /* Kernels before 5.6: plain prefixing, without the symlink confinement. */
-        while (*path == '/')
-                path++;
-        int fd = openat(r->fd, *path ? path : ".", flags, mode);
-        return fd < 0 ? -errno : fd;
+        return open_in_root_walk(r->fd, path, flags, mode);
 }
 
 int root_read_file(const struct root *r, const char *path, size_t max, char **ret, size_t *ret_size)
@@ -226,8 +326,9 @@ static int open_beneath(int dirfd, const char *name, int flags)
                         return -errno;
                 have_openat2 = false;
         }
+        /* Without openat2 only single names are taken, which cannot climb out. */
         if (strchr(name, '/'))
-                return -EINVAL;
+                return -EXDEV;
         int fd = openat(dirfd, name, flags);
         return fd < 0 ? -errno : fd;
 }

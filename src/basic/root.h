@@ -21,6 +21,9 @@ struct root {
         bool is_host; /* the root is "/" */
 };
 
+/* Tests: resolve paths by hand, as on kernels without openat2(), when @enabled is false. */
+void root_use_openat2(bool enabled);
+
 /* Opens the root directory @path. On failure fills *reterr (free() it). */
 int root_open(const char *path, struct root **ret, char **reterr);
 struct root *root_free(struct root *r);

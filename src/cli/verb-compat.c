@@ -155,7 +155,7 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
         host_cpu_load(ctx->root, &cpu);
         if (cpu.error) {
                 r = cli_error(EXIT_ENV, "%s", cpu.error);
-                free(cpu.error);
+                host_cpu_release(&cpu);
                 return r;
         }
         const struct macos_release *newest = compat_macos_newest_for_cpu(c, &cpu);
@@ -203,10 +203,7 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
                            newest ? macos_version_format(newest->version, v, sizeof(v)) : "none");
                 r = cli_write(buf_str(&o));
         }
-        free(cpu.error);
-        free(cpu.vendor_id);
-        free(cpu.model_name);
-        strv_free(cpu.flags);
+        host_cpu_release(&cpu);
         if (r != 0)
                 return r;
         return newest ? EXIT_OK : EXIT_PROBLEM;

@@ -24,10 +24,7 @@ struct host *host_free(struct host *h)
 {
         if (!h)
                 return NULL;
-        free(h->cpu.error);
-        free(h->cpu.vendor_id);
-        free(h->cpu.model_name);
-        strv_free(h->cpu.flags);
+        host_cpu_release(&h->cpu);
         free(h->memory.error);
         for (size_t i = 0; i < h->pci.n_devices; i++) {
                 struct host_pci_device *d = &h->pci.devices[i];
@@ -74,6 +71,15 @@ struct host *host_free(struct host *h)
         free(h->user.error);
         free(h);
         return NULL;
+}
+
+void host_cpu_release(struct host_cpu *cpu)
+{
+        free(cpu->error);
+        free(cpu->vendor_id);
+        free(cpu->model_name);
+        strv_free(cpu->flags);
+        *cpu = (struct host_cpu){ 0 };
 }
 
 bool host_module_loaded(const struct host *h, const char *name)

@@ -188,6 +188,8 @@ void host_cpu_parse(const char *cpuinfo, size_t n, struct host_cpu *cpu);
 void host_memory_parse(const char *meminfo, struct host_memory *mem);
 
 bool host_cpu_has(const struct host_cpu *cpu, const char *flag);
+/* Frees what a host_cpu holds (for a host_cpu loaded on its own). */
+void host_cpu_release(struct host_cpu *cpu);
 bool host_module_loaded(const struct host *h, const char *name);
 bool host_module_available(const struct host *h, const char *name);
 /* The kernel command-line argument with key @key ("intel_iommu"), or NULL. */

@@ -38,14 +38,6 @@ static int teardown(void **state)
         return 0;
 }
 
-static void free_cpu(struct host_cpu *c)
-{
-        free(c->error);
-        free(c->vendor_id);
-        free(c->model_name);
-        strv_free(c->flags);
-}
-
 static void test_cpuinfo(void **state)
 {
         (void) state;
@@ -67,18 +59,18 @@ static void test_cpuinfo(void **state)
         assert_int_equal(c.model, 158);
         assert_true(host_cpu_has(&c, "avx2"));
         assert_false(host_cpu_has(&c, "svm"));
-        free_cpu(&c);
+        host_cpu_release(&c);
 
         struct host_cpu bad = { 0 };
         const char garbage[] = "\x01\x02\0\xff processor";
         host_cpu_parse(garbage, sizeof(garbage) - 1, &bad);
         assert_non_null(bad.error);
-        free_cpu(&bad);
+        host_cpu_release(&bad);
 
         struct host_cpu novendor = { 0 };
         host_cpu_parse("processor : 0\n", 14, &novendor);
         assert_string_equal(novendor.error, "no 'vendor_id' in /proc/cpuinfo");
-        free_cpu(&novendor);
+        host_cpu_release(&novendor);
 }
 
 static void test_meminfo(void **state)

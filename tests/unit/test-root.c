@@ -150,10 +150,22 @@ static void test_dir_reads(void **state)
         assert_string_equal(g, "7");
 }
 
+static int use_walk(void **state)
+{
+        (void) state;
+        root_use_openat2(false);
+        return 0;
+}
+
 int main(void)
 {
+        /* Every test twice: with openat2(RESOLVE_IN_ROOT), then with the hand-made walk. */
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read),
+                cmocka_unit_test(test_confinement),
+                cmocka_unit_test(test_list_and_links),
+                cmocka_unit_test(test_dir_reads),
+                cmocka_unit_test_setup(test_read, use_walk),
                 cmocka_unit_test(test_confinement),
                 cmocka_unit_test(test_list_and_links),
                 cmocka_unit_test(test_dir_reads),
