@@ -338,7 +338,11 @@ int dir_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *r
         _cleanup_close_ int fd = open_beneath(dirfd, name, O_RDONLY | O_NOCTTY);
         if (fd < 0)
                 return fd;
-        /* sysfs and procfs files report size 0 or 4096: read until EOF. */
+        /*
+         * sysfs and procfs files report size 0 or 4096: read until EOF. A read that
+         * returns less than asked is the end already (sysfs attributes come in one
+         * piece, regular files end there), which saves a second read per attribute.
+         */
         size_t cap = 256, len = 0;
         _cleanup_free_ char *data = xmalloc(cap + 1);
         for (;;) {
@@ -359,6 +363,8 @@ int dir_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *r
                 len += (size_t) n;
                 if (len > max)
                         return -EFBIG;
+                if (len < cap)
+                        break;
         }
         data[len] = 0;
         if (ret_size)

@@ -29,8 +29,8 @@ static void note(char **error, const char *attr, int r, bool parsed)
                 *error = xasprintf("cannot read '%s': %s", attr, strerror(-r));
 }
 
-static void read_hex_attr(int dfd, const char *attr, uint32_t *ret, char **error, bool required,
-                          bool *ok)
+/* Reads a required hexadecimal attribute; on failure clears *ok and records why. */
+static void read_hex_attr(int dfd, const char *attr, uint32_t *ret, char **error, bool *ok)
 {
         _cleanup_free_ char *s = NULL;
         bool parsed = false;
@@ -39,7 +39,7 @@ static void read_hex_attr(int dfd, const char *attr, uint32_t *ret, char **error
                 parsed = true;
                 r = parse_hex_u32(s, ret);
         }
-        if (r < 0 && required) {
+        if (r < 0) {
                 *ok = false;
                 note(error, attr, r, parsed);
         }
@@ -57,18 +57,16 @@ static void load_device(const struct root *root, const char *bdf, struct host_pc
                 return;
         }
         bool ok = true;
-        read_hex_attr(dfd, "vendor", &d->vendor, &d->error, true, &ok);
-        read_hex_attr(dfd, "device", &d->device, &d->error, true, &ok);
-        read_hex_attr(dfd, "class", &d->class_code, &d->error, true, &ok);
+        read_hex_attr(dfd, "vendor", &d->vendor, &d->error, &ok);
+        read_hex_attr(dfd, "device", &d->device, &d->error, &ok);
+        read_hex_attr(dfd, "class", &d->class_code, &d->error, &ok);
         d->has_ids = ok && d->vendor <= 0xffff && d->device <= 0xffff && d->class_code <= 0xffffff;
         if (ok && !d->has_ids && !d->error)
                 d->error = xstrdup("vendor, device or class out of range");
-        read_hex_attr(dfd, "subsystem_vendor", &d->subsys_vendor, &d->error, false, &ok);
-        read_hex_attr(dfd, "subsystem_device", &d->subsys_device, &d->error, false, &ok);
-        read_hex_attr(dfd, "revision", &d->revision, &d->error, false, &ok);
-
         _cleanup_free_ char *s = NULL;
-        if (dir_read_line(dfd, "boot_vga", &s) == 0) {
+        /* Only display devices have boot_vga: no need to ask the others. */
+        if ((!d->has_ids || pci_class_is_display(d->class_code)) &&
+            dir_read_line(dfd, "boot_vga", &s) == 0) {
                 int v;
                 if (parse_int(s, &v) == 0 && (v == 0 || v == 1))
                         d->boot_vga = v;

@@ -44,8 +44,6 @@ struct host_pci_device {
         char *bdf; /* "0000:01:00.0" */
         char *error;
         uint32_t vendor, device, class_code; /* class_code: 0xCCSSPP */
-        uint32_t subsys_vendor, subsys_device;
-        uint32_t revision;
         bool has_ids;    /* vendor, device and class were read */
         char *driver;    /* NULL: no driver bound */
         int iommu_group; /* -1: none */
