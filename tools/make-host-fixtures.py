@@ -937,6 +937,36 @@ HOSTS = [
          Intel NVMe drives, the ASPEED BMC VGA (boot VGA, behind its AST1150 bridge) and a Radeon Pro W5700
          (Navi 10, behind its switch, alone in its group). QEMU and libvirt installed, no virt-manager.
          Expected verdict: capable - the W5700 is a secondary, isolated, macOS-supported GPU."""),
+    dict(name="pop-dual-gpu", os="pop2204", boot="kernelstub", uefi=True, cpu="5950X", topo="amd", sockets=1,
+         cores=16, threads=2, mem=64, args="quiet splash iommu=pt vfio-pci.ids=1002:73ff,1002:ab28",
+         acpi="IVRS", iommu=["ivhd0"], kvm="amd", ignore_msrs="Y", nested="1",
+         mods=["kvm", "kvm_amd", "vfio", "vfio_pci", "vfio_iommu_type1", "vfio_pci_core"],
+         alice={"alice", "kvm", "libvirt", "input"}, pkgs=DEB_VIRT,
+         dmi=(3, "ASUSTeK COMPUTER INC.", "ROG STRIX X570-E GAMING", "ASUSTeK COMPUTER INC.", "System Product Name"),
+         pci="""
+00:00.0 -       1022:1480 060000  -                  hb    -   1043:87c0 00
+00:00.2 -       1022:1481 080600  -                  -     -   1022:1481 00
+00:01.0 -       1022:1482 060000  -                  p1    -   0000:0000 00
+00:01.1 -       1022:1483 060400  pcieport           rp1   pm  1043:87c0 00
+01:00.0 00:01.1 10de:2503 030000* nvidia             host  flr 1043:87f3 a1
+01:00.1 00:01.1 10de:228e 040300  snd_hda_intel      host  flr 1043:87f3 a1
+00:03.0 -       1022:1482 060000  -                  p3    -   0000:0000 00
+00:03.1 -       1022:1483 060400  pcieport           rp3   pm  1043:87c0 00
+0b:00.0 00:03.1 1002:73ff 030000  vfio-pci           gpu   flr 1da2:e445 c1
+0b:00.1 00:03.1 1002:ab28 040300  vfio-pci           gpu   flr 1002:ab28 00
+00:08.0 -       1022:1482 060000  -                  p8    -   0000:0000 00
+00:08.1 -       1022:1484 060400  pcieport           rp8   -   1022:1484 00
+0e:00.3 00:08.1 1022:149c 0c0330  xhci_hcd           usb   flr 1043:87c0 00
+0e:00.4 00:08.1 1022:1487 040300  snd_hda_intel      hda   flr 1043:87c4 00
+00:14.0 -       1022:790b 0c0500  piix4_smbus        fch   -   1043:87c0 61
+00:14.3 -       1022:790e 060100  -                  fch   -   1043:87c0 51
+""",
+         doc="""A ready dual-GPU desktop: AMD Ryzen 9 5950X, 64 GiB, Pop!_OS 22.04 with systemd-boot driven by
+         kernelstub (UEFI). The host displays on an NVIDIA RTX 3060 (nvidia, boot VGA, unsupported by macOS);
+         a Radeon RX 6600 XT (Navi 23) and its HDMI audio are bound to vfio-pci at boot through
+         vfio-pci.ids, alone in their IOMMU group. iommu=pt, vfio loaded, ignore_msrs=Y, alice in kvm, libvirt
+         and input, QEMU, libvirt, virt-manager and OVMF installed. Expected verdict: every check ok, newest
+         macOS 26, dual-GPU passthrough of the RX 6600 XT possible."""),
     dict(name="pvm-nested", os="debian12", kernel="6.7.0-rc6-pvm", boot="none", uefi=False, cpu="EPYC-guest",
          topo="amd", sockets=1, cores=2, threads=1, mem=24, args="nested_pvm=1", acpi=None, iommu=None,
          kvm="pvm", ignore_msrs="N", mods=["kvm", "kvm_pvm"], alice={"alice", "kvm"},

@@ -26,6 +26,12 @@ static const struct cli_option iommu_options[] = {
         { NULL, 0, 0, NULL, NULL },
 };
 
+static const struct cli_option compat_options[] = {
+        { "arch", 0, ARG_REQUIRED, "x86|ppc",
+          "with 'compat macos VERSION': the x86 or the PowerPC release (10.4 and 10.5 are both)" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
 static const struct cli_option devices_options[] = {
         { "all", 'a', ARG_NONE, NULL, "also list devices that are not passthrough candidates" },
         { NULL, 0, 0, NULL, NULL },
@@ -57,7 +63,7 @@ const struct verb cli_verbs[] = {
           "compat cpu             which macOS releases this host's CPU can run\n"
           "compat macos 14        what a release needs: Mac model, CPU model, firmware, NIC...\n"
           "compat macos           every release",
-          NULL, "gpu cpu macos", 1, 2, verb_compat },
+          compat_options, "gpu cpu macos", 1, 2, verb_compat },
         { "completion", "bash|zsh", "Print a shell completion script",
           "darwinkvm completion bash > /etc/bash_completion.d/darwinkvm", NULL, "bash zsh", 1, 1,
           verb_completion },

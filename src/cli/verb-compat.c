@@ -87,8 +87,8 @@ static int compat_gpu_by_name(struct cli_context *ctx, const struct compat *c, c
         _cleanup_free_ size_t *rows = NULL;
         size_t n = compat_gpu_search(c, q, &rows);
         if (n == 0)
-                return cli_error(EXIT_PROBLEM, "no GPU matches '%s' in %s/gpu-compat.tsv", q,
-                                 c->data_dir);
+                return cli_error(EXIT_PROBLEM,
+                                 "no GPU model or family matches '%s' in gpu-compat.tsv", q);
         struct json_writer w;
         _cleanup_(table_freep) struct table *t = NULL;
         if (ctx->json) {
@@ -228,11 +228,12 @@ static void release_json(struct json_writer *w, const struct macos_release *m)
         json_end_object(w);
 }
 
-static int compat_macos(struct cli_context *ctx, const struct compat *c, const char *q)
+static int compat_macos(struct cli_context *ctx, const struct compat *c, const char *q,
+                        const char *arch)
 {
         const struct macos_release *m = NULL;
         if (q) {
-                m = compat_macos_find(c, q, NULL);
+                m = compat_macos_find(c, q, arch);
                 if (!m)
                         return cli_usage_error(ctx,
                                                "unknown macOS version '%s' (expected e.g. 14, "
@@ -299,6 +300,15 @@ int verb_compat(struct cli_context *ctx, int argc, char **argv)
         if (r != 0 || done)
                 return r;
         _cleanup_strv_free_ char **pos = strv_copy(args.positional);
+        const char *arch_opt = cli_arg(&args, "arch");
+        const char *arch = NULL;
+        if (arch_opt && streq(arch_opt, "ppc"))
+                arch = "ppc";
+        else if (arch_opt && !streq(arch_opt, "x86")) {
+                r = cli_usage_error(ctx, "--arch takes x86 or ppc, not '%s'", arch_opt);
+                cli_args_release(&args);
+                return r;
+        }
         cli_args_release(&args);
         const char *what = pos[0];
         if (!streq(what, "gpu") && !streq(what, "cpu") && !streq(what, "macos"))
@@ -321,5 +331,5 @@ int verb_compat(struct cli_context *ctx, int argc, char **argv)
         }
         if (streq(what, "cpu"))
                 return compat_cpu(ctx, c);
-        return compat_macos(ctx, c, pos[1]);
+        return compat_macos(ctx, c, pos[1], arch);
 }

@@ -44,10 +44,10 @@ struct host_pci_device {
         char *bdf; /* "0000:01:00.0" */
         char *error;
         uint32_t vendor, device, class_code; /* class_code: 0xCCSSPP */
-        bool has_ids;    /* vendor, device and class were read */
-        char *driver;    /* NULL: no driver bound */
-        int iommu_group; /* -1: none */
-        int boot_vga;    /* -1: not said, 0, 1 */
+        bool has_ids;                        /* vendor, device and class were read */
+        char *driver;                        /* NULL: no driver bound */
+        int iommu_group;                     /* -1: none */
+        int boot_vga;                        /* -1: not said, 0, 1 */
         char *reset_method;
 };
 

@@ -19,6 +19,35 @@ for f in "$fixtures"/*/; do
 	done
 done
 
+# Verdicts and exit codes.
+check "healthy host: doctor exits 0" 0 "$bin" --root "$fixtures/pop-dual-gpu" doctor --user alice
+contains "healthy host: no findings" "$out" "20 ok, 0 warn, 0 fail, 0 unknown"
+contains "healthy host: dual GPU" "$out" "possible (dual-gpu)"
+check "no KVM: doctor exits 1" 1 "$bin" --root "$fixtures/no-kvm" doctor --user alice
+contains "no KVM: VT-x named" "$out" "enable Intel VT-x in the firmware"
+check "IOMMU off: iommu exits 1" 1 "$bin" --root "$fixtures/iommu-off" iommu
+contains "IOMMU off: said" "$out" "No IOMMU groups"
+run "$bin" --root "$fixtures/no-avx2" doctor --user alice
+contains "no AVX2: newest macOS 12" "$out" "Newest macOS (CPU):      12 Monterey"
+run "$bin" --root "$fixtures/intel-igpu-amd-shared" --json doctor --user alice
+if python3 -c 'import json,sys; d=json.load(sys.stdin)["verdict"]; assert d["gpu"]["iommu_viability"]=="acs-override" and not d["passthrough"]["possible"]' <<<"$out"; then pass "shared group: acs-override in JSON"; else fail "shared group: acs-override in JSON" "${out:0:300}"; fi
+
+# iommu filters.
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --usb
+contains "--usb shows the xHCI" "$out" "0000:00:14.0"
+lacks "--usb hides the GPU" "$out" "0000:01:00.0"
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --group 7
+contains "--group shows the group" "$out" "2 devices shown"
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --id 10de
+contains "--id VENDOR" "$out" "2 devices shown"
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --id 10de:10f0
+contains "--id VENDOR:DEVICE" "$out" "1 device shown"
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --nvme --audio
+contains "filters combine (NVMe)" "$out" "0000:02:00.0"
+contains "filters combine (audio)" "$out" "0000:01:00.1"
+run "$bin" --root "$fixtures/intel-nvidia-single" iommu --audio
+contains "chipset audio needs an ACS override" "$out" "acs-override"
+
 # Broken trees: each broken part is reported as unknown with its reason.
 run "$bin" --root "$fixtures/bad-empty" doctor --user alice
 contains "empty cpuinfo is unknown" "$out" "[ ?? ] cpu.vendor"
