@@ -80,15 +80,18 @@ lacks "nothing of this machine's CPU leaks in" "$out" "$(grep -m1 'model name' /
 # Unreadable files (as an unprivileged user: root reads everything).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cp -a "$fixtures/intel-nvidia-single" "$tmp/u"
-	chmod 755 "$tmp"
+	# The unprivileged user must reach the binary and the data wherever this checkout lives.
+	cp "$bin" "$tmp/dkvm"
+	cp -r "$(dirname "$0")/../../data" "$tmp/data"
+	chmod -R a+rX "$tmp"
 	chmod 000 "$tmp/u/proc/cpuinfo" "$tmp/u/proc/meminfo"
 	dev=$(ls "$tmp/u/sys/bus/pci/devices" | head -1)
 	chmod 000 "$(readlink -f "$tmp/u/sys/bus/pci/devices/$dev")/class"
 	chmod 000 "$tmp/u/sys/kernel/iommu_groups"
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --root "$tmp/u" doctor --user alice
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/dkvm" --data-dir "$tmp/data" --root "$tmp/u" doctor --user alice
 	contains "unreadable cpuinfo: permission named" "$out" "cannot read /proc/cpuinfo: Permission denied"
 	contains "unreadable meminfo: unknown" "$out" "[ ?? ] memory.size"
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --root "$tmp/u" iommu
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/dkvm" --data-dir "$tmp/data" --root "$tmp/u" iommu
 	contains "unreadable group dir: named" "$out" "Permission denied"
 	contains "unreadable class: named" "$out" "cannot read 'class': Permission denied"
 	chmod -R u+rwX "$tmp/u"
