@@ -22,25 +22,36 @@ step() { # NAME COMMAND...: a check that counts as one test
 	fi
 }
 
-# Counts meson's per-test results from its JSON log.
-count() { # BUILDDIR
-	local log=$1/meson-logs/testlog.json
+# Counts the results in meson's JSON log, one per subtest: every TAP line of the
+# CLI and golden scripts, every cmocka test case; a test that died counts as failed.
+count() { # BUILDDIR [SUFFIX]
+	local log=$1/meson-logs/testlog${2:-}.json
 	[ -f "$log" ] || return
-	local p f
-	p=$(python3 -c 'import json,sys
-n=0
-for l in open(sys.argv[1]):
-    r=json.loads(l)["result"]
-    n+= r in ("OK","EXPECTEDFAIL","SKIP")
-print(n)' "$log")
-	f=$(python3 -c 'import json,sys
-n=0
-for l in open(sys.argv[1]):
-    r=json.loads(l)["result"]
-    n+= r not in ("OK","EXPECTEDFAIL","SKIP")
-print(n)' "$log")
-	passed=$((passed + p))
-	failed=$((failed + f))
+	local pf
+	pf=$(python3 - "$log" <<'EOF'
+import json, re, sys
+p = f = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    out = t.get("stdout") or ""
+    ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+    tap_ok = len(re.findall(r"^ok \d+", out, re.M))
+    tap_bad = len(re.findall(r"^not ok \d+", out, re.M))
+    cm_ok = len(re.findall(r"^\[ +OK +\] ", out, re.M))
+    cm_bad = len(re.findall(r"^\[ +FAILED +\] test", out, re.M))
+    if tap_ok + tap_bad:
+        p += tap_ok; f += tap_bad
+    elif cm_ok + cm_bad:
+        p += cm_ok; f += cm_bad
+    else:
+        p += ok; f += not ok
+    if not ok and not (tap_bad or cm_bad):
+        f += 1  # died, or a wrong exit status after passing cases
+print(p, f)
+EOF
+)
+	passed=$((passed + ${pf% *}))
+	failed=$((failed + ${pf#* }))
 }
 
 step clang-format bash -c 'clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c'
@@ -68,8 +79,10 @@ fi
 if CC=clang meson setup build-clang -Dc_args=-gdwarf-4 >/dev/null && meson compile -C build-clang >/tmp/dkvm-build.log 2>&1; then
 	passed=$((passed + 1))
 	echo "PASS build clang"
-	step "clang unit tests" meson test -C build-clang --suite unit --print-errorlogs
-	step "valgrind unit tests" meson test -C build-clang --suite unit --setup valgrind --print-errorlogs
+	meson test -C build-clang --suite unit --print-errorlogs
+	count build-clang
+	meson test -C build-clang --suite unit --setup valgrind --print-errorlogs
+	count build-clang -valgrind
 else
 	failed=$((failed + 1))
 	echo "FAIL build clang"
