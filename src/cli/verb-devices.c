@@ -109,7 +109,10 @@ int verb_devices(struct cli_context *ctx, int argc, char **argv)
                 return r;
         _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
         host_pci_load(ctx->root, &h->pci);
-        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_new(ctx->root);
+        _cleanup_free_ uint16_t *vendors = NULL;
+        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names =
+                pci_names_new(ctx->root, vendors, n_vendors);
 
         struct json_writer w;
         _cleanup_(table_freep) struct table *t = NULL;

@@ -182,7 +182,10 @@ int verb_doctor(struct cli_context *ctx, int argc, char **argv)
         if (r != 0)
                 return r;
         _cleanup_(host_freep) struct host *h = host_load(ctx->root, user);
-        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_new(ctx->root);
+        _cleanup_free_ uint16_t *vendors = NULL;
+        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names =
+                pci_names_new(ctx->root, vendors, n_vendors);
         _cleanup_(doctor_report_freep) struct doctor_report *rep = doctor_run(h, compat, names);
 
         if (ctx->json) {

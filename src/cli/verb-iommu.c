@@ -103,7 +103,10 @@ int verb_iommu(struct cli_context *ctx, int argc, char **argv)
         _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
         host_pci_load(ctx->root, &h->pci);
         host_system_load(ctx->root, &h->system);
-        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_new(ctx->root);
+        _cleanup_free_ uint16_t *vendors = NULL;
+        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names =
+                pci_names_new(ctx->root, vendors, n_vendors);
 
         /* Devices in group order, then by address; devices without a group last. */
         size_t n = h->pci.n_devices, k = 0;

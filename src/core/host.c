@@ -118,3 +118,21 @@ const struct host_iommu_group *host_iommu_group_find(const struct host *h, int i
                         return &h->pci.groups[i];
         return NULL;
 }
+
+size_t host_pci_vendors(const struct host_pci *pci, uint16_t **ret)
+{
+        uint16_t *v = xcalloc(pci->n_devices ? pci->n_devices : 1, sizeof(uint16_t));
+        size_t n = 0;
+        for (size_t i = 0; i < pci->n_devices; i++) {
+                const struct host_pci_device *d = &pci->devices[i];
+                if (!d->has_ids)
+                        continue;
+                bool seen = false;
+                for (size_t k = 0; k < n && !seen; k++)
+                        seen = v[k] == d->vendor;
+                if (!seen)
+                        v[n++] = (uint16_t) d->vendor;
+        }
+        *ret = v;
+        return n;
+}

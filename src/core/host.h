@@ -194,5 +194,7 @@ bool host_module_available(const struct host *h, const char *name);
 const char *host_cmdline_get(const struct host *h, const char *key);
 const struct host_pci_device *host_pci_find(const struct host *h, const char *bdf);
 const struct host_iommu_group *host_iommu_group_find(const struct host *h, int id);
+/* The distinct vendor IDs of the readable PCI devices, sorted. Returns the count; free() *ret. */
+size_t host_pci_vendors(const struct host_pci *pci, uint16_t **ret);
 /* True for the PCI display classes (0x03xxxx). */
 bool pci_class_is_display(uint32_t class_code);

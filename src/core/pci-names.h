@@ -8,13 +8,19 @@
  * lazily, on the first lookup.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "root.h"
 
 struct pci_names;
 
-struct pci_names *pci_names_new(const struct root *root);
+/*
+ * @vendors (NULL: all) are the vendor IDs whose names will be asked for: only
+ * their part of pci.ids is handed to libpci, which then loads in a fraction of
+ * the time. Class names are always there.
+ */
+struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors, size_t n_vendors);
 struct pci_names *pci_names_free(struct pci_names *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_names *, pci_names_free)
 
