@@ -635,7 +635,10 @@ static void needed_params(struct ctx *x)
 {
         const struct host *h = x->h;
         char **p = xcalloc(1, sizeof(char *));
-        if (h->cpu.vendor == CPU_VENDOR_INTEL)
+        /* Kernels built with CONFIG_INTEL_IOMMU_DEFAULT_ON need no intel_iommu=on: ask for it
+         * only while the IOMMU is off, or where the command line already carries it. */
+        if (h->cpu.vendor == CPU_VENDOR_INTEL &&
+            (h->pci.n_groups == 0 || host_cmdline_get(h, "intel_iommu")))
                 p = strv_push(p, "intel_iommu=on");
         p = strv_push(p, "iommu=pt");
         const struct host_pci_device *g = x->r->gpu;

@@ -15,6 +15,7 @@
 #include "root.h"
 
 enum cpu_vendor {
+        CPU_VENDOR_UNKNOWN, /* cpuinfo could not be read */
         CPU_VENDOR_INTEL,
         CPU_VENDOR_AMD,
         CPU_VENDOR_OTHER,
