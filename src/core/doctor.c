@@ -181,7 +181,9 @@ static void check_kvm(struct ctx *x)
 {
         const struct host_kvm *k = &x->h->kvm;
         const struct host_cpu *cpu = &x->h->cpu;
-        const char *mod = cpu->vendor == CPU_VENDOR_AMD ? "kvm_amd" : "kvm_intel";
+        const char *mod = cpu->vendor == CPU_VENDOR_AMD     ? "kvm_amd"
+                          : cpu->vendor == CPU_VENDOR_INTEL ? "kvm_intel"
+                                                            : "kvm_intel (or kvm_amd)";
         if (!k->dev_present)
                 add(x, "kvm.device", CHECK_FAIL, xstrdup("/dev/kvm does not exist"),
                     xstrdup("without KVM, QEMU emulates the CPU (TCG): macOS would be unusably "

@@ -28,6 +28,17 @@ static bool image_ok(const struct root *root, const char *path)
         return root_stat(root, path, &st, true) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
+/* The 4 MiB flash build: by its name, or by its size (the 2 MiB build is 1.9 MiB). */
+static bool is_4m(const struct root *root, const char *code)
+{
+        const char *base = strrchr(code, '/');
+        base = base ? base + 1 : code;
+        if (strstr(base, "4M") || strstr(base, "4m"))
+                return true;
+        struct stat st;
+        return root_stat(root, code, &st, true) == 0 && st.st_size >= (3 << 20);
+}
+
 static bool array_has(const struct json_value *a, const char *s)
 {
         if (!a || a->type != JSON_ARRAY)
@@ -124,7 +135,13 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
                                 names = strv_push(names, *n);
         }
         strv_sort(names);
-        _cleanup_free_ char *sb_code = NULL, *sb_vars = NULL, *sb_desc = NULL;
+        /*
+         * Best first: no Secure Boot over Secure Boot without keys, then the 4 MiB flash
+         * layout over the old 2 MiB one (a bigger variable store); the descriptors' own
+         * order (their file names are priorities) breaks ties.
+         */
+        _cleanup_free_ char *best_code = NULL, *best_vars = NULL, *best_desc = NULL;
+        int best = -1;
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
                 size_t len = 0;
@@ -141,26 +158,23 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
                         continue; /* an empty file masks the descriptor */
                 _cleanup_free_ char *code = NULL, *vars = NULL;
                 enum verdict v = judge(root, path, text, len, &code, &vars, fw);
-                if (v == ACCEPT) {
-                        fw->code = TAKE_PTR(code);
-                        fw->vars = TAKE_PTR(vars);
-                        fw->descriptor = TAKE_PTR(path);
-                        return true;
-                }
-                if (v == ACCEPT_SECURE_BOOT && !sb_code) {
-                        sb_code = TAKE_PTR(code);
-                        sb_vars = TAKE_PTR(vars);
-                        sb_desc = TAKE_PTR(path);
+                if (v == REJECT)
+                        continue;
+                int score = (v == ACCEPT) * 2 + is_4m(root, code);
+                if (score > best) {
+                        best = score;
+                        free_and_strdup(&best_code, code);
+                        free_and_strdup(&best_vars, vars);
+                        free_and_strdup(&best_desc, path);
                 }
         }
-        if (sb_code) {
-                fw->code = TAKE_PTR(sb_code);
-                fw->vars = TAKE_PTR(sb_vars);
-                fw->descriptor = TAKE_PTR(sb_desc);
-                fw->secure_boot = true;
-                return true;
-        }
-        return false;
+        if (best < 0)
+                return false;
+        fw->code = TAKE_PTR(best_code);
+        fw->vars = TAKE_PTR(best_vars);
+        fw->descriptor = TAKE_PTR(best_desc);
+        fw->secure_boot = best < 2;
+        return true;
 }
 
 /* The distributions' paths, for hosts whose QEMU ships no descriptors. 4M builds first. */
