@@ -148,6 +148,16 @@ char *strstrip(char *s)
         return s;
 }
 
+char *str_squeeze_blanks(char *s)
+{
+        char *w = s;
+        for (const char *r = s; *r; r++)
+                if (!(isblank((unsigned char) *r) && w > s && w[-1] == ' '))
+                        *w++ = isblank((unsigned char) *r) ? ' ' : *r;
+        *w = 0;
+        return s;
+}
+
 char *ascii_strlower(char *s)
 {
         for (char *p = s; *p; p++)

@@ -16,6 +16,8 @@ int parse_size(const char *s, uint64_t *ret);
 
 /* Removes leading and trailing white space in place; returns @s. */
 char *strstrip(char *s);
+/* Turns every run of blanks into one space, in place; returns @s. */
+char *str_squeeze_blanks(char *s);
 /* Lower-cases ASCII in place; returns @s. */
 char *ascii_strlower(char *s);
 bool ascii_strcaseeq(const char *a, const char *b);

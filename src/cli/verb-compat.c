@@ -178,6 +178,10 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
                         json_kv_string(&w, "name", m->name);
                         json_kv_string(&w, "needs", m->min_isa);
                         json_kv_bool(&w, "runs", compat_isa_met(m->min_isa, &cpu));
+                        json_kv_string(&w, "earliest_intel",
+                                       compat_cpu_earliest(c, "Intel", m->min_isa));
+                        json_kv_string(&w, "earliest_amd",
+                                       compat_cpu_earliest(c, "AMD", m->min_isa));
                         json_end_object(&w);
                 }
                 json_end_array(&w);
@@ -187,8 +191,9 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
                 r = out_json_end(&w);
         } else {
                 _cleanup_buf_ struct buf o = BUF_INIT;
-                _cleanup_(table_freep) struct table *t = table_new(
-                        (const char *const[]){ "MACOS", "NAME", "NEEDS", "THIS CPU", NULL });
+                _cleanup_(table_freep) struct table *t =
+                        table_new((const char *const[]){ "MACOS", "NAME", "NEEDS", "THIS CPU",
+                                                         "EARLIEST INTEL", "EARLIEST AMD", NULL });
                 for (size_t i = 0; i < c->n_releases; i++) {
                         const struct macos_release *m = &c->releases[i];
                         if (streq(m->arch, "ppc"))
@@ -197,6 +202,8 @@ static int compat_cpu(struct cli_context *ctx, const struct compat *c)
                         table_add(t, m->name);
                         table_add(t, m->min_isa);
                         table_add(t, compat_isa_met(m->min_isa, &cpu) ? "yes" : "no");
+                        table_add(t, compat_cpu_earliest(c, "Intel", m->min_isa));
+                        table_add(t, compat_cpu_earliest(c, "AMD", m->min_isa));
                 }
                 buf_printf(&o, "%s (%s)\n", cpu.model_name, cpu.vendor_id);
                 table_render(t, &o, 0);

@@ -269,6 +269,29 @@ const struct macos_release *compat_macos_newest_for_cpu(const struct compat *c,
         return best;
 }
 
+const char *compat_cpu_earliest(const struct compat *c, const char *vendor, const char *min_isa)
+{
+        static const struct {
+                const char *token, *chart;
+        } tiers[] = {
+                { "sse3", "SSE3" }, { "sse4", "SSE4" }, { "sse4_1", "SSE4.1" }, { "avx2", "AVX2" }
+        };
+
+        const char *chart = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(tiers); i++)
+                if (streq(tiers[i].token, min_isa))
+                        chart = tiers[i].chart;
+        if (!chart)
+                return NULL;
+        const struct tsv *t = c->cpu_tsv;
+        int cv = tsv_column(t, "vendor"), cg = tsv_column(t, "earliest_generation"),
+            ci = tsv_column(t, "required_instruction_set");
+        for (size_t i = 0; i < t->n_rows; i++)
+                if (streq(tsv_field(t, i, cv), vendor) && streq(tsv_field(t, i, ci), chart))
+                        return tsv_field(t, i, cg);
+        return NULL;
+}
+
 const struct macos_release *compat_macos_at_most(const struct compat *c, unsigned version)
 {
         const struct macos_release *best = NULL;

@@ -58,6 +58,11 @@ bool compat_isa_met(const char *min_isa, const struct host_cpu *cpu);
 /* The newest x86 release whose instruction-set minimum @cpu meets, or NULL. */
 const struct macos_release *compat_macos_newest_for_cpu(const struct compat *c,
                                                         const struct host_cpu *cpu);
+/*
+ * The earliest CPU generation of @vendor ("Intel", "AMD") that the CPU chart
+ * lists for instruction-set tier @min_isa (a macos_release.min_isa), or NULL.
+ */
+const char *compat_cpu_earliest(const struct compat *c, const char *vendor, const char *min_isa);
 /* The newest release whose version is <= @version, x86 only. */
 const struct macos_release *compat_macos_at_most(const struct compat *c, unsigned version);
 

@@ -719,15 +719,20 @@ static void check_gpu(struct ctx *x)
         const struct gpu_verdict *v = &r->gpu_verdict;
         char a[16], b[16];
         if (v->support == GPU_SUPPORT_SUPPORTED) {
-                _cleanup_free_ char *args = strv_join(v->boot_args, " ");
-                _cleanup_free_ char *kexts = strv_join(v->kexts, ", ");
-                add(x, "gpu.macos", CHECK_OK,
-                    f("%s at %s: %s, macOS %s to %s%s%s%s%s%s", r->gpu_name, r->gpu->bdf, v->family,
-                      macos_version_format(v->first_version, a, sizeof(a)),
-                      macos_version_format(v->last_version, b, sizeof(b)), *kexts ? "; needs " : "",
-                      kexts, *args ? "; boot-args " : "", args,
-                      v->reset_bug ? "; has the AMD reset bug" : ""),
-                    NULL, NULL);
+                char *found = f("%s at %s: %s, macOS %s to %s%s%s", r->gpu_name, r->gpu->bdf,
+                                v->family, macos_version_format(v->first_version, a, sizeof(a)),
+                                macos_version_format(v->last_version, b, sizeof(b)),
+                                v->requirements && *v->requirements ? "; " : "",
+                                strempty(v->requirements));
+                if (v->reset_bug)
+                        add(x, "gpu.macos", CHECK_WARN, found,
+                            xstrdup("this AMD generation has the reset bug: the card does not "
+                                    "reset between VM starts, and the second start shows a black "
+                                    "screen (RDNA2, RX 6000, does not have it)"),
+                            xstrdup("load vendor-reset before starting the VM, or use the "
+                                    "single-GPU hook's suspend/resume workaround"));
+                else
+                        add(x, "gpu.macos", CHECK_OK, found, NULL, NULL);
         } else
                 add(x, "gpu.macos", CHECK_FAIL,
                     f("%s at %s [%04x:%04x]: %s", r->gpu_name, r->gpu->bdf, r->gpu->vendor,

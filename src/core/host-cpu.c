@@ -65,7 +65,8 @@ void host_cpu_parse(const char *cpuinfo, size_t n, struct host_cpu *cpu)
                                 cpu->vendor_id = str_printable(v, 64);
                 } else if (has_key(line, "model name", &v)) {
                         if (!cpu->model_name)
-                                cpu->model_name = str_printable(v, 128);
+                                /* "Intel(R) Xeon(R) CPU           X5680  @ 3.33GHz" */
+                                cpu->model_name = str_squeeze_blanks(str_printable(v, 128));
                 } else if (has_key(line, "cpu family", &v)) {
                         if (processors <= 1)
                                 (void) parse_u32(v, &cpu->family);

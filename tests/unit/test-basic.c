@@ -46,6 +46,8 @@ static void test_strings(void **state)
         (void) state;
         char s[] = "  hello \t\n";
         assert_string_equal(strstrip(s), "hello");
+        char sq[] = "Xeon(R) CPU     X5680  @\t 3.33GHz";
+        assert_string_equal(str_squeeze_blanks(sq), "Xeon(R) CPU X5680 @ 3.33GHz");
         assert_int_equal(edit_distance("doctor", "docter"), 1);
         assert_int_equal(edit_distance("iommu", "iommu"), 0);
         assert_int_equal(edit_distance("", "abc"), 3);
