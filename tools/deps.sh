@@ -4,7 +4,7 @@
 # suite) on Debian 12. Idempotent; needs root. The package lists live here only.
 set -eu
 build_pkgs=(meson ninja-build pkg-config gcc libpci-dev pci.ids scdoc)
-test_pkgs=(clang clang-format libcmocka-dev python3 pciutils valgrind util-linux)
+test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev python3 pciutils valgrind util-linux)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = test ] && want+=("${test_pkgs[@]}")
 

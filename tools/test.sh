@@ -60,7 +60,7 @@ step clang-format bash -c 'clang-format --dry-run --Werror src/*/*.c src/*/*.h t
 step root-lint bash -c '! grep -nE "(open|fopen|opendir|stat|access)\(\"/(sys|proc|dev|etc|var)" src/core/*.c'
 
 # gcc with sanitizers: every suite.
-rm -rf build-ci build-clang
+rm -rf build-ci build-clang build-fuzz
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
 if meson setup build-ci -Db_sanitize=address,undefined -Db_lundef=false >/dev/null &&
 	meson compile -C build-ci >/tmp/dkvm-build.log 2>&1; then
@@ -86,6 +86,19 @@ if CC=clang meson setup build-clang -Dc_args=-gdwarf-4 >/dev/null && meson compi
 else
 	failed=$((failed + 1))
 	echo "FAIL build clang"
+	tail -n 40 /tmp/dkvm-build.log
+fi
+
+# The parsers of untrusted text under libFuzzer, for a bounded time, from the corpus in the repo
+# (copied: the run adds to the copy, never to the checkout).
+if CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false -Db_sanitize=address,undefined \
+	>/dev/null && meson compile -C build-fuzz tests/fuzz-parsers >/tmp/dkvm-build.log 2>&1; then
+	rm -rf /tmp/dkvm-fuzz-corpus && cp -r tests/fuzz/corpus /tmp/dkvm-fuzz-corpus
+	step "fuzz parsers (${FUZZ_SECONDS:-20} s)" ./build-fuzz/tests/fuzz-parsers \
+		-max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 /tmp/dkvm-fuzz-corpus
+else
+	failed=$((failed + 1))
+	echo "FAIL build fuzz"
 	tail -n 40 /tmp/dkvm-build.log
 fi
 
