@@ -17,6 +17,56 @@ void root_use_openat2(bool enabled)
         have_openat2 = enabled;
 }
 
+/* Reads @fd to its end (at most @max bytes) into a NUL-terminated buffer. */
+static int read_fd(int fd, size_t max, size_t cap, bool short_read_is_eof, char **ret,
+                   size_t *ret_size)
+{
+        _cleanup_free_ char *data = xmalloc(cap + 1);
+        size_t len = 0;
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        cap *= 2;
+                        data = xrealloc(data, cap + 1);
+                }
+                ssize_t n = read(fd, data + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+                if (short_read_is_eof && len < cap)
+                        break;
+        }
+        data[len] = 0;
+        if (ret_size)
+                *ret_size = len;
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+/* The first line of @s without surrounding blanks; -ENODATA when it is empty. */
+static int first_line(char *s, char **ret)
+{
+        s[strcspn(s, "\n")] = 0;
+        char *b = s;
+        while (*b == ' ' || *b == '\t')
+                b++;
+        size_t n = strlen(b);
+        while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
+                n--;
+        if (n == 0)
+                return -ENODATA;
+        *ret = xstrndup(b, n);
+        return 0;
+}
+
 int root_open(const char *path, struct root **ret, char **reterr)
 {
         int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -179,52 +229,15 @@ int root_read_file(const struct root *r, const char *path, size_t max, char **re
         if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t) st.st_size > max)
                 return -EFBIG;
         size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
-        _cleanup_free_ char *data = xmalloc(cap + 1);
-        size_t len = 0;
-        for (;;) {
-                if (len == cap) {
-                        if (cap > max)
-                                return -EFBIG;
-                        cap *= 2;
-                        data = xrealloc(data, cap + 1);
-                }
-                ssize_t n = read(fd, data + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max)
-                        return -EFBIG;
-        }
-        data[len] = 0;
-        if (ret_size)
-                *ret_size = len;
-        *ret = TAKE_PTR(data);
-        return 0;
+        /* procfs hands out seq_file records: a short read is not the end there. */
+        return read_fd(fd, max, cap, /* short_read_is_eof= */ false, ret, ret_size);
 }
 
 int root_read_line(const struct root *r, const char *path, char **ret)
 {
         _cleanup_free_ char *s = NULL;
-        size_t n;
-        int k = root_read_file(r, path, 64 * 1024, &s, &n);
-        if (k < 0)
-                return k;
-        size_t l = strcspn(s, "\n");
-        s[l] = 0;
-        char *b = s, *e = s + l;
-        while (*b == ' ' || *b == '\t')
-                b++;
-        while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                e--;
-        if (e == b)
-                return -ENODATA;
-        *ret = xstrndup(b, (size_t) (e - b));
-        return 0;
+        int k = root_read_file(r, path, 64 * 1024, &s, NULL);
+        return k < 0 ? k : first_line(s, ret);
 }
 
 int root_list_dir(const struct root *r, const char *path, char ***ret)
@@ -339,57 +352,17 @@ int dir_read_file(int dirfd, const char *name, size_t max, char **ret, size_t *r
         if (fd < 0)
                 return fd;
         /*
-         * sysfs and procfs files report size 0 or 4096: read until EOF. A read that
-         * returns less than asked is the end already (sysfs attributes come in one
-         * piece, regular files end there), which saves a second read per attribute.
+         * sysfs attributes come in one piece: a read that returns less than asked is the
+         * end already, which saves a second read per attribute.
          */
-        size_t cap = 256, len = 0;
-        _cleanup_free_ char *data = xmalloc(cap + 1);
-        for (;;) {
-                if (len == cap) {
-                        if (cap > max)
-                                return -EFBIG;
-                        cap *= 2;
-                        data = xrealloc(data, cap + 1);
-                }
-                ssize_t n = read(fd, data + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max)
-                        return -EFBIG;
-                if (len < cap)
-                        break;
-        }
-        data[len] = 0;
-        if (ret_size)
-                *ret_size = len;
-        *ret = TAKE_PTR(data);
-        return 0;
+        return read_fd(fd, max, 256, /* short_read_is_eof= */ true, ret, ret_size);
 }
 
 int dir_read_line(int dirfd, const char *name, char **ret)
 {
         _cleanup_free_ char *s = NULL;
         int k = dir_read_file(dirfd, name, 64 * 1024, &s, NULL);
-        if (k < 0)
-                return k;
-        s[strcspn(s, "\n")] = 0;
-        char *b = s;
-        while (*b == ' ' || *b == '\t')
-                b++;
-        size_t n = strlen(b);
-        while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
-                n--;
-        if (n == 0)
-                return -ENODATA;
-        *ret = xstrndup(b, n);
-        return 0;
+        return k < 0 ? k : first_line(s, ret);
 }
 
 int dir_link_basename(int dirfd, const char *name, char **ret)

@@ -335,6 +335,12 @@ int cli_load_compat(struct cli_context *ctx, struct compat **ret)
         return 0;
 }
 
+int cli_open_root_and_data(struct cli_context *ctx, struct compat **ret)
+{
+        int r = cli_open_root(ctx);
+        return r != 0 ? r : cli_load_compat(ctx, ret);
+}
+
 const char *cli_color(const struct cli_context *ctx, enum color c)
 {
         static const char *const seq[] = {

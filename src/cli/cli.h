@@ -91,6 +91,8 @@ void cli_print_help(void);
 
 /* Opens --root (once). Returns 0 or an exit code after printing the error. */
 int cli_open_root(struct cli_context *ctx);
+/* Both of the above. */
+int cli_open_root_and_data(struct cli_context *ctx, struct compat **ret);
 /* Loads the data files. Returns 0 or an exit code after printing the error. */
 int cli_load_compat(struct cli_context *ctx, struct compat **ret);
 

@@ -94,16 +94,8 @@ void out_json_gpu_verdict(struct json_writer *w, const struct gpu_verdict *v)
                        v->last_version ? macos_version_format(v->last_version, a, sizeof(a))
                                        : NULL);
         json_kv_string(w, "requirements", v->requirements);
-        json_key(w, "boot_args");
-        json_begin_array(w);
-        STRV_FOREACH(s, v->boot_args)
-                json_string(w, *s);
-        json_end_array(w);
-        json_key(w, "kexts");
-        json_begin_array(w);
-        STRV_FOREACH(s, v->kexts)
-                json_string(w, *s);
-        json_end_array(w);
+        out_json_strv(w, "boot_args", v->boot_args);
+        out_json_strv(w, "kexts", v->kexts);
         json_kv_bool(w, "reset_bug", v->reset_bug);
         json_kv_string(w, "reason", v->reason);
         json_end_object(w);
@@ -118,4 +110,13 @@ char *out_default_user(const char *given)
                 return xstrdup(sudo);
         struct passwd *pw = getpwuid(getuid());
         return xstrdup(pw ? pw->pw_name : "root");
+}
+
+void out_json_strv(struct json_writer *w, const char *key, char *const *l)
+{
+        json_key(w, key);
+        json_begin_array(w);
+        for (size_t i = 0; l && l[i]; i++)
+                json_string(w, l[i]);
+        json_end_array(w);
 }

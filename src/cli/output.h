@@ -20,6 +20,8 @@ void out_json_pci_fields(struct json_writer *w, const struct host_pci_device *d,
                          struct pci_names *names);
 /* A GPU verdict as a JSON object. */
 void out_json_gpu_verdict(struct json_writer *w, const struct gpu_verdict *v);
+/* "key": ["a", "b"] */
+void out_json_strv(struct json_writer *w, const char *key, char *const *l);
 /* "10de:1b81" */
 char *out_pci_id(const struct host_pci_device *d);
 /* The user the VMs run as: --user, $SUDO_USER, else the current user. Newly allocated. */

@@ -122,11 +122,7 @@ static int compat_gpu_by_name(struct cli_context *ctx, const struct compat *c, c
                         json_kv_string(&w, "last_macos", g->last_macos);
                         json_kv_string(&w, "status", g->status);
                         json_kv_string(&w, "requirements", g->requirements);
-                        json_key(&w, "pci_ids");
-                        json_begin_array(&w);
-                        STRV_FOREACH(s, idl)
-                                json_string(&w, *s);
-                        json_end_array(&w);
+                        out_json_strv(&w, "pci_ids", idl);
                         json_end_object(&w);
                 } else {
                         _cleanup_free_ char *j = strv_join(idl, " ");

@@ -100,19 +100,13 @@ int verb_devices(struct cli_context *ctx, int argc, char **argv)
                 return r;
         bool all = cli_flag(&args, "all");
         cli_args_release(&args);
-        r = cli_open_root(ctx);
-        if (r != 0)
-                return r;
         _cleanup_(compat_freep) struct compat *compat = NULL;
-        r = cli_load_compat(ctx, &compat);
+        r = cli_open_root_and_data(ctx, &compat);
         if (r != 0)
                 return r;
         _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
         host_pci_load(ctx->root, &h->pci);
-        _cleanup_free_ uint16_t *vendors = NULL;
-        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
-        _cleanup_(pci_names_freep) struct pci_names *names =
-                pci_names_new(ctx->root, vendors, n_vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_for_host(ctx->root, &h->pci);
 
         struct json_writer w;
         _cleanup_(table_freep) struct table *t = NULL;
@@ -153,11 +147,7 @@ int verb_devices(struct cli_context *ctx, int argc, char **argv)
                                 out_json_pci_fields(&w, d, names);
                                 json_kv_string(&w, "name", name);
                                 json_kv_string(&w, "iommu_viability", iommu_viability_to_string(v));
-                                json_key(&w, "shares_group_with");
-                                json_begin_array(&w);
-                                STRV_FOREACH(o, others)
-                                        json_string(&w, *o);
-                                json_end_array(&w);
+                                out_json_strv(&w, "shares_group_with", others);
                                 if (pass == KIND_GPU) {
                                         json_key(&w, "macos");
                                         out_json_gpu_verdict(&w, &gv);

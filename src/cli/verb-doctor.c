@@ -145,16 +145,8 @@ static void render_json(struct json_writer *w, const struct cli_context *ctx, co
         json_kv_string(w, "summary", r->passthrough_summary);
         json_end_object(w);
         json_kv_uint(w, "guest_ram_mib", r->guest_ram_mib);
-        json_key(w, "kernel_params");
-        json_begin_array(w);
-        STRV_FOREACH(p, r->needed_params)
-                json_string(w, *p);
-        json_end_array(w);
-        json_key(w, "fixes");
-        json_begin_array(w);
-        STRV_FOREACH(p, r->fixes)
-                json_string(w, *p);
-        json_end_array(w);
+        out_json_strv(w, "kernel_params", r->needed_params);
+        out_json_strv(w, "fixes", r->fixes);
         json_end_object(w);
 
         json_key(w, "summary");
@@ -174,18 +166,12 @@ int verb_doctor(struct cli_context *ctx, int argc, char **argv)
                 return r;
         _cleanup_free_ char *user = out_default_user(cli_arg(&args, "user"));
         cli_args_release(&args);
-        r = cli_open_root(ctx);
-        if (r != 0)
-                return r;
         _cleanup_(compat_freep) struct compat *compat = NULL;
-        r = cli_load_compat(ctx, &compat);
+        r = cli_open_root_and_data(ctx, &compat);
         if (r != 0)
                 return r;
         _cleanup_(host_freep) struct host *h = host_load(ctx->root, user);
-        _cleanup_free_ uint16_t *vendors = NULL;
-        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
-        _cleanup_(pci_names_freep) struct pci_names *names =
-                pci_names_new(ctx->root, vendors, n_vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_for_host(ctx->root, &h->pci);
         _cleanup_(doctor_report_freep) struct doctor_report *rep = doctor_run(h, compat, names);
 
         if (ctx->json) {

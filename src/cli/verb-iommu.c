@@ -103,10 +103,7 @@ int verb_iommu(struct cli_context *ctx, int argc, char **argv)
         _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
         host_pci_load(ctx->root, &h->pci);
         host_system_load(ctx->root, &h->system);
-        _cleanup_free_ uint16_t *vendors = NULL;
-        size_t n_vendors = host_pci_vendors(&h->pci, &vendors);
-        _cleanup_(pci_names_freep) struct pci_names *names =
-                pci_names_new(ctx->root, vendors, n_vendors);
+        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_for_host(ctx->root, &h->pci);
 
         /* Devices in group order, then by address; devices without a group last. */
         size_t n = h->pci.n_devices, k = 0;
@@ -154,11 +151,7 @@ int verb_iommu(struct cli_context *ctx, int argc, char **argv)
                         out_json_pci_fields(&w, d, names);
                         json_kv_string(&w, "name", name);
                         json_kv_string(&w, "viability", iommu_viability_to_string(v));
-                        json_key(&w, "shares_group_with");
-                        json_begin_array(&w);
-                        STRV_FOREACH(o, others)
-                                json_string(&w, *o);
-                        json_end_array(&w);
+                        out_json_strv(&w, "shares_group_with", others);
                         json_end_object(&w);
                         continue;
                 }

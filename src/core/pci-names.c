@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "host.h"
 
 struct pci_names {
         struct pci_access *pacc;
@@ -149,6 +150,13 @@ struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors
         char *path = n->fd >= 0 ? xasprintf("/proc/self/fd/%d", n->fd) : xstrdup("/nonexistent");
         pci_set_name_list_path(n->pacc, path, /* to_be_freed= */ 1);
         return n;
+}
+
+struct pci_names *pci_names_for_host(const struct root *root, const struct host_pci *pci)
+{
+        _cleanup_free_ uint16_t *vendors = NULL;
+        size_t n = host_pci_vendors(pci, &vendors);
+        return pci_names_new(root, vendors, n);
 }
 
 struct pci_names *pci_names_free(struct pci_names *n)

@@ -21,6 +21,9 @@ struct pci_names;
  * the time. Class names are always there.
  */
 struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors, size_t n_vendors);
+struct host_pci;
+/* Names for the vendors of @pci's devices (see pci_names_new()). */
+struct pci_names *pci_names_for_host(const struct root *root, const struct host_pci *pci);
 struct pci_names *pci_names_free(struct pci_names *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_names *, pci_names_free)
 
