@@ -105,6 +105,7 @@ static void render_json(struct json_writer *w, const struct cli_context *ctx, co
         json_kv_bool(w, "uefi", h->system.uefi);
         json_kv_string(w, "ovmf_code", h->firmware.code);
         json_kv_string(w, "ovmf_vars", h->firmware.vars);
+        json_kv_string(w, "ovmf_format", h->firmware.format);
         json_end_object(w);
 
         json_key(w, "checks");

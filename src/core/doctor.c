@@ -303,10 +303,12 @@ static void check_ovmf(struct ctx *x)
                             "edk2-ovmf)"));
                 return;
         }
-        char *found = fw->descriptor ? f("%s + %s (from %s)", fw->code, fw->vars, fw->descriptor)
-                                     : f("%s + %s (from the distribution path list; QEMU ships "
-                                         "no usable firmware descriptor)",
-                                         fw->code, fw->vars);
+        char *found = fw->descriptor
+                              ? f("%s + %s (%sfrom %s)", fw->code, fw->vars,
+                                  streq(fw->format, "raw") ? "" : "qcow2 images; ", fw->descriptor)
+                              : f("%s + %s (from the distribution path list; QEMU ships "
+                                  "no usable firmware descriptor)",
+                                  fw->code, fw->vars);
         if (fw->secure_boot)
                 add(x, "firmware.ovmf", CHECK_WARN, found,
                     xstrdup("only a Secure Boot build was found; it needs SMM and may refuse "

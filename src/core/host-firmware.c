@@ -74,7 +74,8 @@ enum verdict {
 };
 
 static enum verdict judge(const struct root *root, const char *name, const char *text, size_t n,
-                          char **ret_code, char **ret_vars, struct host_firmware *fw)
+                          char **ret_code, char **ret_vars, char **ret_format,
+                          struct host_firmware *fw)
 {
         _cleanup_(json_value_freep) struct json_value *v = NULL;
         _cleanup_free_ char *err = NULL;
@@ -88,6 +89,9 @@ static enum verdict judge(const struct root *root, const char *name, const char 
         const struct json_value *features = json_get(v, "features");
         const char *code = json_str(json_get(json_get(mapping, "executable"), "filename"));
         const char *vars = json_str(json_get(json_get(mapping, "nvram-template"), "filename"));
+        const char *format = json_str(json_get(json_get(mapping, "executable"), "format"));
+        if (!format)
+                format = "raw";
         if (!array_has(json_get(v, "interface-types"), "uefi"))
                 why = "not UEFI";
         else if (!streq_ptr(json_str(json_get(mapping, "device")), "flash"))
@@ -101,6 +105,8 @@ static enum verdict judge(const struct root *root, const char *name, const char 
                 why = "confidential-computing build";
         else if (!code || !vars)
                 why = "no executable or nvram-template file";
+        else if (!streq(format, "raw") && !streq(format, "qcow2"))
+                why = "an image format QEMU's pflash cannot use";
         else if (!image_ok(root, code))
                 why = "its executable is missing or empty";
         else if (!image_ok(root, vars))
@@ -111,6 +117,7 @@ static enum verdict judge(const struct root *root, const char *name, const char 
         }
         *ret_code = xstrdup(code);
         *ret_vars = xstrdup(vars);
+        *ret_format = xstrdup(format);
         return array_has(features, "secure-boot") || array_has(features, "requires-smm")
                        ? ACCEPT_SECURE_BOOT
                        : ACCEPT;
@@ -140,7 +147,8 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
          * layout over the old 2 MiB one (a bigger variable store); the descriptors' own
          * order (their file names are priorities) breaks ties.
          */
-        _cleanup_free_ char *best_code = NULL, *best_vars = NULL, *best_desc = NULL;
+        _cleanup_free_ char *best_code = NULL, *best_vars = NULL, *best_desc = NULL,
+                            *best_format = NULL;
         int best = -1;
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
@@ -156,16 +164,18 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
                 }
                 if (len == 0)
                         continue; /* an empty file masks the descriptor */
-                _cleanup_free_ char *code = NULL, *vars = NULL;
-                enum verdict v = judge(root, path, text, len, &code, &vars, fw);
+                _cleanup_free_ char *code = NULL, *vars = NULL, *format = NULL;
+                enum verdict v = judge(root, path, text, len, &code, &vars, &format, fw);
                 if (v == REJECT)
                         continue;
-                int score = (v == ACCEPT) * 2 + is_4m(root, code);
+                /* raw images work for plain QEMU's pflash too, not only for libvirt */
+                int score = (v == ACCEPT) * 4 + streq(format, "raw") * 2 + is_4m(root, code);
                 if (score > best) {
                         best = score;
                         free_and_strdup(&best_code, code);
                         free_and_strdup(&best_vars, vars);
                         free_and_strdup(&best_desc, path);
+                        free_and_strdup(&best_format, format);
                 }
         }
         if (best < 0)
@@ -173,7 +183,8 @@ static bool from_descriptors(const struct root *root, struct host_firmware *fw)
         fw->code = TAKE_PTR(best_code);
         fw->vars = TAKE_PTR(best_vars);
         fw->descriptor = TAKE_PTR(best_desc);
-        fw->secure_boot = best < 2;
+        fw->format = TAKE_PTR(best_format);
+        fw->secure_boot = best < 4;
         return true;
 }
 
@@ -202,6 +213,7 @@ static void from_path_list(const struct root *root, struct host_firmware *fw)
                         if (image_ok(root, code) && image_ok(root, vars)) {
                                 fw->code = TAKE_PTR(code);
                                 fw->vars = TAKE_PTR(vars);
+                                fw->format = xstrdup("raw");
                                 return;
                         }
                 }

@@ -63,8 +63,12 @@ static char *dpkg_version(const char *status, const char *name)
                 _cleanup_free_ char *stanza = xstrndup(p, len);
                 /* Multi-arch packages have one stanza per architecture; any installed one counts.
                  */
+                /* "install ok installed", or "hold ok installed" for a held package */
                 const char *st = strstr(stanza, "\nStatus: ");
-                if (!st || !startswith(st + 9, "install ok installed"))
+                if (!st)
+                        continue;
+                _cleanup_free_ char *state = xstrndup(st + 9, strcspn(st + 9, "\n"));
+                if (!endswith(state, " ok installed"))
                         continue;
                 const char *ver = strstr(stanza, "\nVersion: ");
                 if (!ver)

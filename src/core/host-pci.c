@@ -6,17 +6,26 @@
 #include "strutil.h"
 #include "strv.h"
 
-/* "0000:01:00.0": domain, bus, device, function in lower-case hex. */
-static bool bdf_is_valid(const char *s)
+/*
+ * "0000:01:00.0": domain, bus, device, function in lower-case hex. The domain
+ * has four digits, or more behind an Intel VMD controller ("10000:e1:00.0").
+ */
+bool pci_bdf_is_valid(const char *s)
 {
-        static const char pattern[] = "xxxx:xx:xx.x";
-        if (strlen(s) != sizeof(pattern) - 1)
+        static const char pattern[] = ":xx:xx.x";
+        size_t len = strlen(s), domain = len - (sizeof(pattern) - 1);
+        if (len < 12 || len > 16)
                 return false;
+        for (size_t i = 0; i < domain; i++)
+                if (!strchr("0123456789abcdef", s[i]))
+                        return false;
+        const char *rest = s + domain;
         for (size_t i = 0; pattern[i]; i++) {
-                if (pattern[i] == 'x' ? !strchr("0123456789abcdef", s[i]) : s[i] != pattern[i])
+                if (pattern[i] == 'x' ? !strchr("0123456789abcdef", rest[i])
+                                      : rest[i] != pattern[i])
                         return false;
         }
-        return s[11] <= '7';
+        return rest[7] <= '7' && rest[4] <= '1';
 }
 
 static void note(char **error, const char *attr, int r, bool parsed)
@@ -161,10 +170,10 @@ void host_pci_load(const struct root *root, struct host_pci *pci)
         else {
                 size_t n = 0;
                 STRV_FOREACH(b, bdfs)
-                        n += bdf_is_valid(*b);
+                        n += pci_bdf_is_valid(*b);
                 pci->devices = xcalloc(n ? n : 1, sizeof(*pci->devices));
                 STRV_FOREACH(b, bdfs)
-                        if (bdf_is_valid(*b))
+                        if (pci_bdf_is_valid(*b))
                                 load_device(root, *b, &pci->devices[pci->n_devices++]);
         }
         load_groups(root, pci);

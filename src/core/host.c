@@ -60,6 +60,7 @@ struct host *host_free(struct host *h)
         free(h->system.board_name);
         free(h->firmware.code);
         free(h->firmware.vars);
+        free(h->firmware.format);
         free(h->firmware.descriptor);
         strv_free(h->firmware.notes);
         for (size_t c = 0; c < HOST_COMPONENT_COUNT; c++) {

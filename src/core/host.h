@@ -120,6 +120,7 @@ struct host_system {
 struct host_firmware {
         char *code;       /* host path of the OVMF CODE image */
         char *vars;       /* its VARS template */
+        char *format;     /* of both images: "raw", or "qcow2" (Fedora's newer builds) */
         char *descriptor; /* the QEMU descriptor it came from, NULL: distro path list */
         bool secure_boot; /* only a Secure Boot build was found */
         char **notes;     /* descriptors passed over, and why */
@@ -197,5 +198,7 @@ const struct host_pci_device *host_pci_find(const struct host *h, const char *bd
 const struct host_iommu_group *host_iommu_group_find(const struct host *h, int id);
 /* The distinct vendor IDs of the readable PCI devices, sorted. Returns the count; free() *ret. */
 size_t host_pci_vendors(const struct host_pci *pci, uint16_t **ret);
+/* "0000:01:00.0" (or a longer VMD domain: "10000:e1:00.0"). */
+bool pci_bdf_is_valid(const char *s);
 /* True for the PCI display classes (0x03xxxx). */
 bool pci_class_is_display(uint32_t class_code);

@@ -266,6 +266,13 @@ static void test_iommu_judge(void **state)
         assert_int_equal(iommu_judge(&h, &devs[7], &others), IOMMU_VIABLE_NO_GROUP);
         others = strv_free(others);
         assert_true(pci_same_slot("0000:01:00.0", "0000:01:00.7"));
+        assert_true(pci_bdf_is_valid("0000:01:00.0"));
+        assert_true(pci_bdf_is_valid("10000:e1:00.7"));
+        assert_false(pci_bdf_is_valid("0000:01:00.8"));
+        assert_false(pci_bdf_is_valid("0000:01:20.0"));
+        assert_false(pci_bdf_is_valid("0000:01:00"));
+        assert_false(pci_bdf_is_valid("0000:0G:00.0"));
+        assert_false(pci_bdf_is_valid("000:01:00.0"));
 
         /* A chipset's audio cannot leave its LPC bridge; a boot GPU's audio goes with the GPU. */
         struct host_pci_device chip[] = {

@@ -28,17 +28,23 @@ static void put(const char *rel, const char *content)
         fclose(f);
 }
 
-static void descriptor(const char *rel, const char *code, const char *vars, const char *features)
+static void descriptor_fmt(const char *rel, const char *code, const char *vars,
+                           const char *features, const char *format)
 {
         _cleanup_free_ char *json = xasprintf(
                 "{\"description\": \"test\", \"interface-types\": [\"uefi\"],\n"
                 " \"mapping\": {\"device\": \"flash\", \"executable\": {\"filename\": \"%s\", "
-                "\"format\": \"raw\"}, \"nvram-template\": {\"filename\": \"%s\", \"format\": "
-                "\"raw\"}},\n"
+                "\"format\": \"%s\"}, \"nvram-template\": {\"filename\": \"%s\", \"format\": "
+                "\"%s\"}},\n"
                 " \"targets\": [{\"architecture\": \"x86_64\", \"machines\": [\"pc-q35-*\"]}],\n"
                 " \"features\": [%s], \"tags\": []}\n",
-                code, vars, features);
+                code, format, vars, format, features);
         put(rel, json);
+}
+
+static void descriptor(const char *rel, const char *code, const char *vars, const char *features)
+{
+        descriptor_fmt(rel, code, vars, features, "raw");
 }
 
 static int setup(void **state)
@@ -73,6 +79,7 @@ static void release(struct host_firmware *fw)
         free(fw->code);
         free(fw->vars);
         free(fw->descriptor);
+        free(fw->format);
         strv_free(fw->notes);
 }
 
@@ -113,6 +120,21 @@ static void test_descriptors(void **state)
         assert_non_null(strstr(notes, "80-missing.json: its executable is missing or empty"));
         release(&fw);
 
+        /* raw beats qcow2 (plain QEMU's pflash needs raw); qcow2 alone is taken, and said */
+        put("usr/share/OVMF/OVMF_CODE_4M.qcow2", "qcow");
+        put("usr/share/OVMF/OVMF_VARS_4M.qcow2", "qcow");
+        descriptor_fmt("usr/share/qemu/firmware/30-qcow2.json",
+                       "/usr/share/OVMF/OVMF_CODE_4M.qcow2", "/usr/share/OVMF/OVMF_VARS_4M.qcow2",
+                       "\"acpi-s3\"", "qcow2");
+        descriptor_fmt("usr/share/qemu/firmware/31-weird.json", "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                       "/usr/share/OVMF/OVMF_VARS_4M.fd", "", "vmdk");
+        load(&fw);
+        assert_string_equal(fw.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+        assert_string_equal(fw.format, "raw");
+        _cleanup_free_ char *notes2 = strv_join(fw.notes, "\n");
+        assert_non_null(strstr(notes2, "31-weird.json: an image format"));
+        release(&fw);
+
         /* /etc masks a descriptor with an empty file of the same name */
         put("etc/qemu/firmware/60-plain-4m.json", "");
         load(&fw);
@@ -122,6 +144,13 @@ static void test_descriptors(void **state)
         /* ... and overrides it with its own content */
         descriptor("etc/qemu/firmware/55-plain-2m.json", "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
                    "/usr/share/OVMF/OVMF_VARS_4M.fd", "\"secure-boot\"");
+        load(&fw);
+        /* the plain qcow2 build now beats the Secure Boot raw one */
+        assert_string_equal(fw.code, "/usr/share/OVMF/OVMF_CODE_4M.qcow2");
+        assert_string_equal(fw.format, "qcow2");
+        assert_false(fw.secure_boot);
+        release(&fw);
+        put("etc/qemu/firmware/30-qcow2.json", "");
         load(&fw);
         assert_string_equal(fw.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
         assert_true(fw.secure_boot);
