@@ -7,7 +7,8 @@
 #include "strv.h"
 
 static void render_text(const struct cli_context *ctx, const struct host *h,
-                        const struct doctor_report *r, struct buf *b)
+                        const struct doctor_report *r, const struct compat *c,
+                        struct pci_names *names, struct buf *b)
 {
         out_host_line(b, ctx, h);
         buf_putc(b, '\n');
@@ -30,9 +31,12 @@ static void render_text(const struct cli_context *ctx, const struct host *h,
                         buf_printf(b, "       %sfix:%s %s\n", cli_color(ctx, COLOR_BOLD),
                                    cli_color(ctx, COLOR_RESET), c->fix);
         }
-        if (ctx->verbosity > 0)
+        if (ctx->verbosity > 0) {
                 STRV_FOREACH(n, h->firmware.notes)
                         buf_printf(b, "       note: firmware descriptor %s\n", *n);
+                buf_printf(b, "       note: data from %s; device names from %s\n", c->data_dir,
+                           pci_names_source(names) ? pci_names_source(names) : "nowhere");
+        }
 
         char v[16];
         buf_printf(b, "\n%sVerdict%s\n", cli_color(ctx, COLOR_BOLD), cli_color(ctx, COLOR_RESET));
@@ -182,7 +186,7 @@ int verb_doctor(struct cli_context *ctx, int argc, char **argv)
                 r = out_json_end(&w);
         } else {
                 _cleanup_buf_ struct buf b = BUF_INIT;
-                render_text(ctx, h, rep, &b);
+                render_text(ctx, h, rep, compat, names, &b);
                 r = cli_write(buf_str(&b));
         }
         if (r != 0)
