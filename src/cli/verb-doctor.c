@@ -7,7 +7,7 @@
 #include "strv.h"
 
 static void render_text(const struct cli_context *ctx, const struct host *h,
-                        const struct doctor_report *r, const struct compat *c,
+                        const struct doctor_report *r, const struct compat *data,
                         struct pci_names *names, struct buf *b)
 {
         out_host_line(b, ctx, h);
@@ -34,7 +34,7 @@ static void render_text(const struct cli_context *ctx, const struct host *h,
         if (ctx->verbosity > 0) {
                 STRV_FOREACH(n, h->firmware.notes)
                         buf_printf(b, "       note: firmware descriptor %s\n", *n);
-                buf_printf(b, "       note: data from %s; device names from %s\n", c->data_dir,
+                buf_printf(b, "       note: data from %s; device names from %s\n", data->data_dir,
                            pci_names_source(names) ? pci_names_source(names) : "nowhere");
         }
 
