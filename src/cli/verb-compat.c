@@ -27,8 +27,8 @@ static int compat_gpu_by_id(struct cli_context *ctx, const struct compat *c, uin
         int r = cli_open_root(ctx);
         if (r != 0)
                 return r;
-        uint16_t v16 = (uint16_t) vendor;
-        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_new(ctx->root, &v16, 1);
+        uint32_t wanted = vendor << 16 | device;
+        _cleanup_(pci_names_freep) struct pci_names *names = pci_names_new(ctx->root, &wanted, 1);
         const char *pn = pci_names_device(names, vendor, device);
         _cleanup_free_ char *pci_name = pn ? xstrdup(pn) : NULL;
         struct gpu_verdict v;

@@ -120,19 +120,20 @@ const struct host_iommu_group *host_iommu_group_find(const struct host *h, int i
         return NULL;
 }
 
-size_t host_pci_vendors(const struct host_pci *pci, uint16_t **ret)
+size_t host_pci_ids(const struct host_pci *pci, uint32_t **ret)
 {
-        uint16_t *v = xcalloc(pci->n_devices ? pci->n_devices : 1, sizeof(uint16_t));
+        uint32_t *v = xcalloc(pci->n_devices ? pci->n_devices : 1, sizeof(uint32_t));
         size_t n = 0;
         for (size_t i = 0; i < pci->n_devices; i++) {
                 const struct host_pci_device *d = &pci->devices[i];
                 if (!d->has_ids)
                         continue;
+                uint32_t id = d->vendor << 16 | d->device;
                 bool seen = false;
                 for (size_t k = 0; k < n && !seen; k++)
-                        seen = v[k] == d->vendor;
+                        seen = v[k] == id;
                 if (!seen)
-                        v[n++] = (uint16_t) d->vendor;
+                        v[n++] = id;
         }
         *ret = v;
         return n;

@@ -196,8 +196,9 @@ bool host_module_available(const struct host *h, const char *name);
 const char *host_cmdline_get(const struct host *h, const char *key);
 const struct host_pci_device *host_pci_find(const struct host *h, const char *bdf);
 const struct host_iommu_group *host_iommu_group_find(const struct host *h, int id);
-/* The distinct vendor IDs of the readable PCI devices, sorted. Returns the count; free() *ret. */
-size_t host_pci_vendors(const struct host_pci *pci, uint16_t **ret);
+/* The distinct IDs (vendor << 16 | device) of the readable PCI devices. Returns the count; free()
+ * *ret. */
+size_t host_pci_ids(const struct host_pci *pci, uint32_t **ret);
 /* "0000:01:00.0" (or a longer VMD domain: "10000:e1:00.0"). */
 bool pci_bdf_is_valid(const char *s);
 /* True for the PCI display classes (0x03xxxx). */

@@ -47,30 +47,35 @@ static void quiet_warning(char *msg, ...)
         (void) msg;
 }
 
-static bool vendor_wanted(const char *line, const uint16_t *vendors, size_t n)
+/* The 4-digit hexadecimal number at the start of @p, or -1. */
+static long hex4(const char *p)
 {
-        unsigned v = 0;
+        long v = 0;
         for (int i = 0; i < 4; i++) {
-                if (!isxdigit((unsigned char) line[i]))
-                        return false;
-                v = v * 16 + (unsigned) (isdigit((unsigned char) line[i])
-                                                 ? line[i] - '0'
-                                                 : (tolower((unsigned char) line[i]) - 'a' + 10));
+                int c = tolower((unsigned char) p[i]);
+                if (!isxdigit(c))
+                        return -1;
+                v = v * 16 + (isdigit(c) ? c - '0' : c - 'a' + 10);
         }
+        return v;
+}
+
+static bool wanted(uint32_t key, const uint32_t *ids, size_t n, bool vendor_only)
+{
         for (size_t i = 0; i < n; i++)
-                if (vendors[i] == v)
+                if (vendor_only ? ids[i] >> 16 == key >> 16 : ids[i] == key)
                         return true;
         return false;
 }
 
 /*
  * libpci parses the whole ID file (1.3 MB, some 10 ms) on the first look-up,
- * whatever is asked. The host's devices come from a handful of vendors: hand
- * libpci a copy with just their blocks and the class list (a memfd), which
- * gives the same names for a tenth of the time. Returns the new fd, or -1 to
- * keep the whole file (a compressed file, a read error).
+ * whatever is asked. A host has a few dozen distinct devices: hand libpci a
+ * copy with just their vendor and device lines and the class list (a memfd),
+ * which gives the same names for a fraction of the time. Returns the new fd,
+ * or -1 to keep the whole file (a compressed file, a read error).
  */
-static int filtered_copy(int fd, const uint16_t *vendors, size_t n_vendors)
+static int filtered_copy(int fd, const uint32_t *ids, size_t n_ids)
 {
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
@@ -89,15 +94,26 @@ static int filtered_copy(int fd, const uint16_t *vendors, size_t n_vendors)
         if (len >= 2 && (unsigned char) text[0] == 0x1f && (unsigned char) text[1] == 0x8b)
                 return -1;
         _cleanup_buf_ struct buf out = BUF_INIT;
-        bool keep = false;
+        bool classes = false, vendor_kept = false;
+        long vendor = -1;
         for (char *line = text; line < text + len;) {
                 char *nl = memchr(line, '\n', (size_t) (text + len - line));
                 size_t l = nl ? (size_t) (nl - line) + 1 : (size_t) (text + len - line);
+                bool keep = false;
                 if (line[0] == 'C' && line[1] == ' ')
-                        keep = true; /* the class list, at the end */
-                else if (line[0] != '\t' && line[0] != '#' && line[0] != '\n')
-                        keep = vendor_wanted(line, vendors, n_vendors);
-                if (keep && line[0] != '#')
+                        classes = keep = true; /* the class list, at the end */
+                else if (classes)
+                        keep = line[0] == '\t';
+                else if (line[0] != '\t' && line[0] != '#' && line[0] != '\n') {
+                        vendor = hex4(line);
+                        vendor_kept = keep =
+                                vendor >= 0 && wanted((uint32_t) vendor << 16, ids, n_ids, true);
+                } else if (vendor_kept && line[0] == '\t' && line[1] != '\t') {
+                        long device = hex4(line + 1);
+                        keep = device >= 0 && wanted((uint32_t) vendor << 16 | (uint32_t) device,
+                                                     ids, n_ids, false);
+                }
+                if (keep)
                         buf_put(&out, line, l);
                 line += l;
         }
@@ -111,7 +127,7 @@ static int filtered_copy(int fd, const uint16_t *vendors, size_t n_vendors)
         return mfd;
 }
 
-struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors, size_t n_vendors)
+struct pci_names *pci_names_new(const struct root *root, const uint32_t *ids, size_t n_ids)
 {
         struct pci_names *n = xcalloc(1, sizeof(*n));
         n->fd = -1;
@@ -131,8 +147,8 @@ struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors
                                 n->source = xasprintf("%s (system)", id_files[i]);
                         }
                 }
-        if (n->fd >= 0 && vendors) {
-                int mfd = filtered_copy(n->fd, vendors, n_vendors);
+        if (n->fd >= 0 && ids) {
+                int mfd = filtered_copy(n->fd, ids, n_ids);
                 if (mfd >= 0) {
                         close(n->fd);
                         n->fd = mfd;
@@ -154,9 +170,9 @@ struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors
 
 struct pci_names *pci_names_for_host(const struct root *root, const struct host_pci *pci)
 {
-        _cleanup_free_ uint16_t *vendors = NULL;
-        size_t n = host_pci_vendors(pci, &vendors);
-        return pci_names_new(root, vendors, n);
+        _cleanup_free_ uint32_t *ids = NULL;
+        size_t n = host_pci_ids(pci, &ids);
+        return pci_names_new(root, ids, n);
 }
 
 struct pci_names *pci_names_free(struct pci_names *n)

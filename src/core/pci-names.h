@@ -16,13 +16,14 @@
 struct pci_names;
 
 /*
- * @vendors (NULL: all) are the vendor IDs whose names will be asked for: only
- * their part of pci.ids is handed to libpci, which then loads in a fraction of
- * the time. Class names are always there.
+ * @ids (NULL: all) are the devices, vendor << 16 | device, whose names will be
+ * asked for (their vendors' names too): only those lines of pci.ids are handed
+ * to libpci, which then loads in a fraction of the time. Class names are
+ * always there.
  */
-struct pci_names *pci_names_new(const struct root *root, const uint16_t *vendors, size_t n_vendors);
+struct pci_names *pci_names_new(const struct root *root, const uint32_t *ids, size_t n_ids);
 struct host_pci;
-/* Names for the vendors of @pci's devices (see pci_names_new()). */
+/* Names for @pci's devices (see pci_names_new()). */
 struct pci_names *pci_names_for_host(const struct root *root, const struct host_pci *pci);
 struct pci_names *pci_names_free(struct pci_names *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_names *, pci_names_free)
