@@ -263,6 +263,8 @@ DPKG = {
                   "GNU core utilities", "required"),
     "libc6": ("libs", 12987, "GNU Libc Maintainers <debian-glibc@lists.debian.org>", "2.36-9+deb12u4",
               "GNU C Library: Shared libraries", "optional"),
+    "docker.io": ("admin", 98211, "Debian Go Packaging Team <team+pkg-go@tracker.debian.org>",
+                  "20.10.24+dfsg1-1+b3", "Linux container runtime", "optional"),
     "qemu-system-x86": ("misc", 46458, DEB_MAINT, "1:7.2+dfsg-7+deb12u18",
                         "QEMU full system emulation binaries (x86)", "optional"),
     "libvirt-daemon-system": ("admin", 506, "Debian Libvirt Maintainers <pkg-libvirt-maintainers@lists.alioth.debian.org>",
@@ -274,7 +276,7 @@ DPKG = {
 }
 UBUNTU_VERSIONS = {"qemu-system-x86": "1:8.2.2+ds-0ubuntu1", "libvirt-daemon-system": "10.0.0-2ubuntu8",
                    "virt-manager": "1:4.1.0-3ubuntu0.1", "ovmf": "2024.02-2", "bash": "5.2.21-2ubuntu4",
-                   "coreutils": "9.4-3ubuntu6", "libc6": "2.39-0ubuntu8"}
+                   "coreutils": "9.4-3ubuntu6", "libc6": "2.39-0ubuntu8", "docker.io": "24.0.7-0ubuntu4"}
 PACMAN = {"qemu-full": ("9.0.0-1", "A full QEMU setup"),
           "libvirt": ("1:10.3.0-1", "API for controlling virtualization engines (openvz,kvm,qemu,virtualbox,xen,etc)"),
           "virt-manager": ("4.1.0-3", "Desktop user interface for managing virtual machines"),
@@ -426,6 +428,26 @@ def up(rel_dir_depth):
     return "../" * rel_dir_depth
 
 
+def gpu_resource(rebar):
+    """sysfs `resource`: one "start end flags" line per BAR 0-5, the ROM, then unused slots.
+    A GPU with Resizable BAR (and Above 4G Decoding) on maps its whole VRAM above 4 GiB."""
+    bars = [(0xf6000000, 16 << 20, 0x40200),                     # BAR0: registers
+            (0x7800000000, 16 << 30, 0x14220c) if rebar           # BAR2: VRAM, all 16 GiB
+            else (0xe0000000, 256 << 20, 0x14220c),               # BAR2: the classic 256 MiB window
+            None,
+            (0xf0000000, 2 << 20, 0x14220c),
+            (0xe000, 0x100, 0x40101),                             # I/O ports
+            (0xf7000000, 512 << 10, 0x40200)]
+    lines = []
+    for b in bars + [(0xf7080000, 128 << 10, 0x46200)] + [None] * 6:
+        if b is None:
+            lines.append("0x%016x 0x%016x 0x%016x" % (0, 0, 0))
+        else:
+            start, size, flags = b
+            lines.append("0x%016x 0x%016x 0x%016x" % (start, start + size - 1, flags))
+    return "\n".join(lines) + "\n"
+
+
 def write_pci(t, h, devs, pci_ids):
     paths = dev_paths(devs)
     nums = group_numbers(devs) if h["iommu"] else {}
@@ -440,6 +462,7 @@ def write_pci(t, h, devs, pci_ids):
         t.w(base + "/numa_node", "%d\n" % (-1 if h["sockets"] == 1 else rootbus // 0x80))
         if d.cls.startswith("03"):
             t.w(base + "/boot_vga", "1\n" if d.boot else "0\n")
+            t.w(base + "/resource", gpu_resource(d.bdf in h.get("rebar", ())))
         if d.reset:
             t.w(base + "/reset_method", d.reset + "\n")
         if h["iommu"] and d.grp is not None:
@@ -611,7 +634,8 @@ def write_packages(t, h):
             write_ovmf(t, "fedora40")
         return
     stanzas = []
-    for name in ["bash", "coreutils", "libc6"] + [p for p in VIRT if p in pk]:
+    for name in ["bash", "coreutils", "libc6"] + [p for p in VIRT if p in pk] + \
+            [p for p in pk if p not in VIRT]:
         sec, size, maint, ver, desc, prio = DPKG[name]
         if h["os"] == "ubuntu2404":
             ver, maint = UBUNTU_VERSIONS[name], "Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>"
@@ -648,6 +672,8 @@ def write_host(out, h, pci_ids):
     t.w("proc/cmdline", cmdline(h) + "\n")
     t.w("proc/meminfo", meminfo(h["mem"]))
     t.w("proc/sys/kernel/osrelease", kver + "\n")
+    for rel, content in sorted(h.get("files", {}).items()):
+        t.w(rel, content)
     # etc
     t.w("etc/os-release", o["release"])
     t.w("etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
@@ -794,6 +820,7 @@ HOSTS = [
 
     dict(name="amd-navi21", os="arch", boot="sdboot", uefi=True, cpu="5950X", topo="amd", sockets=1, cores=16,
          threads=2, mem=64, args="iommu=pt", acpi="IVRS", iommu=["ivhd0"], kvm="amd", ignore_msrs="Y",
+         rebar={"0000:0b:00.0"},
          nested="1", mods=["kvm", "kvm_amd", "vfio", "vfio_pci", "vfio_iommu_type1", "vfio_pci_core"],
          alice={"alice", "kvm", "libvirt", "input"}, pkgs=list(PACMAN),
          dmi=(3, "Micro-Star International Co., Ltd.", "MAG X570 TOMAHAWK WIFI (MS-7C84)",
@@ -823,8 +850,9 @@ HOSTS = [
 """,
          doc="""Desktop with an AMD Ryzen 9 5950X (AMD-V, AVX2, 16c/32t), 64 GiB, Arch Linux with systemd-boot
          (UEFI), AMD IOMMU on (iommu=pt, IVRS present). The only GPU, a Radeon RX 6800 XT (Navi 21, amdgpu,
-         boot VGA, bus reset only), sits behind the Navi PCIe switch; its four functions and the two switch
-         ports form one group that contains nothing else. vfio modules loaded, ignore_msrs=Y, alice in kvm,
+         boot VGA, bus reset only, Resizable BAR on: its 16 GiB VRAM BAR sits above 4 GiB), sits behind the
+         Navi PCIe switch; its four functions and the two switch ports form one group that contains nothing
+         else. vfio modules loaded, ignore_msrs=Y, alice in kvm,
          libvirt and input. Expected verdict: capable (single-GPU passthrough, host loses display while the VM
          runs; Navi 21 is supported by macOS)."""),
     dict(name="intel-igpu-amd-shared", os="fedora40", boot="grubby", uefi=True, cpu="i5-8400", topo="intel",
@@ -856,8 +884,10 @@ HOSTS = [
          be isolated (shared IOMMU group with the NIC) and alice lacks kvm access."""),
     dict(name="iommu-off", os="ubuntu2404", boot="grub", uefi=True, cpu="i7-12700K", topo="hybrid12",
          sockets=1, cores=12, threads=1, mem=32, args="quiet splash", acpi=None, iommu=None, kvm="intel",
-         ignore_msrs="N", nested="Y", mods=["kvm", "kvm_intel"], alice={"alice", "kvm"}, pkgs=DEB_VIRT,
-         moddep=[("updates/dkms/nvidia", [])],
+         ignore_msrs="N", nested="Y", mods=["kvm", "kvm_intel"], alice={"alice", "kvm"},
+         pkgs=DEB_VIRT + ["docker.io"], moddep=[("updates/dkms/nvidia", [])],
+         files={"usr/share/DarwinUDK/x64/DUDK_CODE.fd": "DUDK code image\n",
+                "usr/share/DarwinUDK/x64/DUDK_VARS.fd": "DUDK vars image\n"},
          dmi=(3, "ASUSTeK COMPUTER INC.", "ROG STRIX Z690-A GAMING WIFI D4", "ASUSTeK COMPUTER INC.",
               "System Product Name"),
          pci="""
@@ -877,7 +907,8 @@ HOSTS = [
 00:1f.4 -       8086:7aa3 0c0500  i801_smbus    - -       1043:8882 11
 00:1f.5 -       8086:7aa4 0c8000  intel-spi     - -       1043:8882 11
 """,
-         doc="""Desktop with an Intel Core i7-12700K (VT-x, AVX2, 8P+4E cores, 20 threads), 32 GiB, Ubuntu
+         doc="""Desktop with an Intel Core i7-12700K (VT-x, AVX2, 8P+4E cores, 20 threads), 32 GiB, DUDK-Firmware and
+         docker.io installed, Ubuntu
          24.04 with GRUB (UEFI), NVIDIA GTX 1080 Ti on the proprietary driver, but VT-d is off: no DMAR table,
          no sys/class/iommu, an empty sys/kernel/iommu_groups and no intel_iommu on the command line, so no
          device has an iommu_group link. Expected verdict: not capable until VT-d is enabled in firmware and

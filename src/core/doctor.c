@@ -551,6 +551,49 @@ static void check_packages(struct ctx *x)
         }
 }
 
+static void check_gpu_daemons(struct ctx *x)
+{
+        char *const *found = x->h->gpu_daemons.found;
+        if (strv_length(found) == 0)
+                return;
+        _cleanup_free_ char *list = strv_join(found, ", ");
+        _cleanup_strv_free_ char **units = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; found[i]; i++) {
+                const char *d = found[i];
+                const char *unit = strstr(d, "docker")    ? "docker.service docker.socket"
+                                   : strstr(d, "openrgb") ? "openrgb.service"
+                                                          : "openrazer-daemon.service";
+                if (!strv_contains(units, unit))
+                        units = strv_push(units, unit);
+        }
+        _cleanup_free_ char *u = strv_join(units, " ");
+        add(x, "host.gpu_daemons", CHECK_WARN, f("installed: %s", list),
+            xstrdup("daemons that hold the GPU (RGB control, containers, peripheral daemons) "
+                    "keep vfio-pci from taking it"),
+            f("stop them while the VM runs: systemctl disable --now %s (or remove the packages)",
+              u));
+}
+
+static void check_dudk(struct ctx *x)
+{
+        const struct doctor_report *r = x->r;
+        const struct host_firmware *fw = &x->h->firmware;
+        if (!r->newest || !streq(r->newest->firmware, "dudk"))
+                return;
+        char v[16];
+        if (fw->dudk_code)
+                add(x, "firmware.dudk", CHECK_OK, f("%s + %s", fw->dudk_code, fw->dudk_vars), NULL,
+                    NULL);
+        else
+                add(x, "firmware.dudk", CHECK_WARN,
+                    f("no DUDK-Firmware (/usr/share/DarwinUDK), needed for macOS %s %s",
+                      macos_version_format(r->newest->version, v, sizeof(v)), r->newest->name),
+                    xstrdup("Mojave and older boot through HfsPlusLegacy.efi, which only an OVMF "
+                            "built with LINUX_LOADER (DUDK-Firmware) can load"),
+                    xstrdup("install the DUDK-Firmware package for your distribution (DarwinKVM's "
+                            "extras/DUDK-Firmware: .deb, .rpm or .pkg.tar.zst)"));
+}
+
 static void check_groups(struct ctx *x)
 {
         const struct host_user *u = &x->h->user;
@@ -743,6 +786,25 @@ static void check_gpu(struct ctx *x)
                     xstrdup("use a macOS-supported AMD GPU (Polaris, Vega, Navi 10/21/23); see "
                             "darwinkvm compat gpu"));
 
+        const struct host_pci_device *g = r->gpu;
+        char size[32];
+        if (g->bars_known && (g->bar_max > (256ull << 20) || g->bar_above_4g))
+                add(x, "gpu.bar", CHECK_WARN,
+                    f("%s: largest BAR %s%s", g->bdf, format_bytes(g->bar_max, size, sizeof(size)),
+                      g->bar_above_4g ? ", mapped above 4 GiB" : ""),
+                    xstrdup(g->bar_max > (256ull << 20)
+                                    ? "Resizable BAR (Smart Access Memory) is on: the guide has it "
+                                      "off, it breaks passthrough to macOS"
+                                    : "Above 4G Decoding is on: the guide has it off for "
+                                      "passthrough"),
+                    xstrdup("disable Resizable BAR / Smart Access Memory and Above 4G Decoding "
+                            "in the firmware setup"));
+        else if (g->bars_known)
+                add(x, "gpu.bar", CHECK_OK,
+                    f("%s: largest BAR %s below 4 GiB (no Resizable BAR)", g->bdf,
+                      format_bytes(g->bar_max, size, sizeof(size))),
+                    NULL, NULL);
+
         _cleanup_strv_free_ char **others = NULL;
         r->gpu_viability = iommu_judge(h, r->gpu, &others);
         _cleanup_free_ char *o = strv_join(others, ", ");
@@ -784,7 +846,8 @@ static bool status_of(const struct doctor_report *r, const char *id, enum check_
         return false;
 }
 
-static void verdict(struct ctx *x)
+/* The newest macOS the CPU runs, and the newest the chosen GPU still has drivers in. */
+static void choose_macos(struct ctx *x)
 {
         struct doctor_report *r = x->r;
         const struct host *h = x->h;
@@ -794,7 +857,11 @@ static void verdict(struct ctx *x)
         if (r->newest && r->gpu && r->gpu_verdict.support == GPU_SUPPORT_SUPPORTED &&
             r->gpu_verdict.last_version && r->gpu_verdict.last_version < r->newest->version)
                 r->newest = compat_macos_at_most(x->c, r->gpu_verdict.last_version);
+}
 
+static void verdict(struct ctx *x)
+{
+        struct doctor_report *r = x->r;
         bool gpu_ok = r->gpu && r->gpu_verdict.support == GPU_SUPPORT_SUPPORTED;
         bool group_ok = r->gpu && (r->gpu_viability == IOMMU_VIABLE_CLEAN ||
                                    r->gpu_viability == IOMMU_VIABLE_WHOLE_GROUP);
@@ -866,6 +933,9 @@ struct doctor_report *doctor_run(const struct host *h, const struct compat *c,
         check_packages(&x);
         check_groups(&x);
         check_gpu(&x);
+        check_gpu_daemons(&x);
+        choose_macos(&x);
+        check_dudk(&x);
         verdict(&x);
         return x.r;
 }

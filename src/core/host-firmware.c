@@ -219,9 +219,25 @@ static void from_path_list(const struct root *root, struct host_firmware *fw)
                 }
 }
 
+/* The DUDK-Firmware package: the docs and the example XML disagree on the directory. */
+static void find_dudk(const struct root *root, struct host_firmware *fw)
+{
+        static const char *const dirs[] = { "/usr/share/DarwinUDK/x64", "/usr/share/DarwinUDK" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *code = xasprintf("%s/DUDK_CODE.fd", dirs[i]);
+                _cleanup_free_ char *vars = xasprintf("%s/DUDK_VARS.fd", dirs[i]);
+                if (image_ok(root, code) && image_ok(root, vars)) {
+                        fw->dudk_code = TAKE_PTR(code);
+                        fw->dudk_vars = TAKE_PTR(vars);
+                        return;
+                }
+        }
+}
+
 void host_firmware_load(const struct root *root, struct host_firmware *fw)
 {
         fw->notes = xcalloc(1, sizeof(char *));
         if (!from_descriptors(root, fw))
                 from_path_list(root, fw);
+        find_dudk(root, fw);
 }

@@ -105,7 +105,36 @@ static char *pacman_version(const struct root *root, char **entries, const char 
         return NULL;
 }
 
-void host_packages_load(const struct root *root, struct host_package *pkgs)
+/* What the guide names (OpenRGB, Docker, openrazer-daemon), by package and by program. */
+static void find_gpu_daemons(const struct root *root, const char *status, char **pacman,
+                             struct host_gpu_daemons *daemons)
+{
+        static const char *const dpkg_names[] = { "openrgb", "docker.io", "docker-ce",
+                                                  "openrazer-daemon" };
+        static const char *const pacman_names[] = { "openrgb", "docker", "openrazer-daemon" };
+        static const char *const files[] = { "/usr/bin/openrgb", "/usr/bin/dockerd",
+                                             "/usr/sbin/dockerd", "/usr/bin/openrazer-daemon" };
+        char **found = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; status && i < ELEMENTSOF(dpkg_names); i++) {
+                _cleanup_free_ char *v = dpkg_version(status, dpkg_names[i]);
+                if (v && !strv_contains(found, dpkg_names[i]))
+                        found = strv_push(found, dpkg_names[i]);
+        }
+        for (size_t i = 0; pacman && i < ELEMENTSOF(pacman_names); i++) {
+                _cleanup_free_ char *v = pacman_version(root, pacman, pacman_names[i]);
+                if (v && !strv_contains(found, pacman_names[i]))
+                        found = strv_push(found, pacman_names[i]);
+        }
+        if (strv_length(found) == 0)
+                for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                        if (root_exists(root, files[i]))
+                                found = strv_push(found, files[i]);
+        strv_sort(found);
+        daemons->found = found;
+}
+
+void host_packages_load(const struct root *root, struct host_package *pkgs,
+                        struct host_gpu_daemons *daemons)
 {
         _cleanup_free_ char *status = NULL;
         if (root_read_file(root, "/var/lib/dpkg/status", 256u << 20, &status, NULL) < 0)
@@ -142,4 +171,5 @@ void host_packages_load(const struct root *root, struct host_package *pkgs)
                                 p->source = "file";
                         }
         }
+        find_gpu_daemons(root, status, pacman, daemons);
 }

@@ -54,6 +54,27 @@ static void read_hex_attr(int dfd, const char *attr, uint32_t *ret, char **error
         }
 }
 
+/* The BAR lines of sysfs `resource`: "0xSTART 0xEND 0xFLAGS", one per BAR, then the ROM. */
+static void parse_bars(const char *text, struct host_pci_device *d)
+{
+        const char *line = text;
+        for (int bar = 0; bar < 6 && line && *line; bar++) {
+                unsigned long long start, end, flags;
+                if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+                        return;
+                /* bit 0x200 of the flags is IORESOURCE_MEM; I/O port BARs do not count */
+                if (end > start && (flags & 0x200)) {
+                        d->bar_max = MAX(d->bar_max, (uint64_t) (end - start + 1));
+                        if (start > 0xffffffffULL)
+                                d->bar_above_4g = true;
+                }
+                line = strchr(line, '\n');
+                if (line)
+                        line++;
+        }
+        d->bars_known = true;
+}
+
 static void load_device(const struct root *root, const char *bdf, struct host_pci_device *d)
 {
         d->bdf = xstrdup(bdf);
@@ -80,6 +101,10 @@ static void load_device(const struct root *root, const char *bdf, struct host_pc
                 if (parse_int(s, &v) == 0 && (v == 0 || v == 1))
                         d->boot_vga = v;
         }
+        _cleanup_free_ char *res = NULL;
+        if (d->has_ids && pci_class_is_display(d->class_code) &&
+            dir_read_file(dfd, "resource", 64 * 1024, &res, NULL) == 0)
+                parse_bars(res, d);
         free(s);
         s = NULL;
         if (dir_read_line(dfd, "reset_method", &s) == 0)

@@ -14,7 +14,7 @@ struct host *host_load(const struct root *root, const char *user)
         host_modules_load(root, &h->modules);
         host_system_load(root, &h->system);
         host_firmware_load(root, &h->firmware);
-        host_packages_load(root, h->packages);
+        host_packages_load(root, h->packages, &h->gpu_daemons);
         if (user)
                 host_user_load(root, user, &h->user);
         return h;
@@ -61,6 +61,9 @@ struct host *host_free(struct host *h)
         free(h->firmware.code);
         free(h->firmware.vars);
         free(h->firmware.format);
+        free(h->firmware.dudk_code);
+        free(h->firmware.dudk_vars);
+        strv_free(h->gpu_daemons.found);
         free(h->firmware.descriptor);
         strv_free(h->firmware.notes);
         for (size_t c = 0; c < HOST_COMPONENT_COUNT; c++) {

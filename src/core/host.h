@@ -50,6 +50,12 @@ struct host_pci_device {
         int iommu_group;                     /* -1: none */
         int boot_vga;                        /* -1: not said, 0, 1 */
         char *reset_method;
+        /* Display devices only, from `resource`: the largest memory BAR and whether any BAR is
+         * mapped above 4 GiB (Resizable BAR / Above 4G Decoding). bars_known is false without it.
+         */
+        bool bars_known;
+        uint64_t bar_max;
+        bool bar_above_4g;
 };
 
 struct host_iommu_group {
@@ -123,7 +129,9 @@ struct host_firmware {
         char *format;     /* of both images: "raw", or "qcow2" (Fedora's newer builds) */
         char *descriptor; /* the QEMU descriptor it came from, NULL: distro path list */
         bool secure_boot; /* only a Secure Boot build was found */
-        char **notes;     /* descriptors passed over, and why */
+        char *dudk_code;  /* DUDK-Firmware (OVMF built with LINUX_LOADER), for Mojave and older */
+        char *dudk_vars;
+        char **notes; /* descriptors passed over, and why */
 };
 
 enum host_component {
@@ -143,6 +151,11 @@ struct host_package {
         const char *source; /* "dpkg", "pacman", "file" */
 };
 
+/* Software the guide says to avoid: daemons that hold the GPU and keep vfio-pci off it. */
+struct host_gpu_daemons {
+        char **found; /* package or program names, sorted */
+};
+
 struct host_user {
         char *name;
         bool exists;
@@ -160,6 +173,7 @@ struct host {
         struct host_system system;
         struct host_firmware firmware;
         struct host_package packages[HOST_COMPONENT_COUNT];
+        struct host_gpu_daemons gpu_daemons;
         struct host_user user;
 };
 
@@ -180,7 +194,8 @@ void host_kvm_load(const struct root *root, struct host_kvm *kvm);
 void host_modules_load(const struct root *root, struct host_modules *mods);
 void host_system_load(const struct root *root, struct host_system *sys);
 void host_firmware_load(const struct root *root, struct host_firmware *fw);
-void host_packages_load(const struct root *root, struct host_package *pkgs);
+void host_packages_load(const struct root *root, struct host_package *pkgs,
+                        struct host_gpu_daemons *daemons);
 void host_user_load(const struct root *root, const char *name, struct host_user *user);
 
 /* Parsers, exposed for the unit tests. */

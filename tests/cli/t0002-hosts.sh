@@ -21,8 +21,17 @@ done
 
 # Verdicts and exit codes.
 check "healthy host: doctor exits 0" 0 "$bin" --root "$fixtures/pop-dual-gpu" doctor --user alice
-contains "healthy host: no findings" "$out" "20 ok, 0 warn, 0 fail, 0 unknown"
+contains "healthy host: no findings" "$out" "21 ok, 0 warn, 0 fail, 0 unknown"
 contains "healthy host: dual GPU" "$out" "possible (dual-gpu)"
+run "$bin" --root "$fixtures/amd-navi21" doctor --user alice
+contains "Resizable BAR seen" "$out" "[warn] gpu.bar                0000:0b:00.0: largest BAR 16.0 GiB, mapped above 4 GiB"
+run "$bin" --root "$fixtures/iommu-off" doctor --user alice
+contains "GPU daemons seen" "$out" "[warn] host.gpu_daemons       installed: docker.io"
+contains "DUDK found for High Sierra" "$out" "[ ok ] firmware.dudk"
+run "$bin" --root "$fixtures/intel-nvidia-single" doctor --user alice
+contains "DUDK missing for High Sierra" "$out" "[warn] firmware.dudk"
+run "$bin" --root "$fixtures/amd-navi21" doctor --user alice
+lacks "no DUDK check for Tahoe" "$out" "firmware.dudk"
 check "no KVM: doctor exits 1" 1 "$bin" --root "$fixtures/no-kvm" doctor --user alice
 contains "no KVM: VT-x named" "$out" "enable Intel VT-x in the firmware"
 check "IOMMU off: iommu exits 1" 1 "$bin" --root "$fixtures/iommu-off" iommu
