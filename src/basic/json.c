@@ -120,12 +120,6 @@ void json_kv_string(struct json_writer *w, const char *key, const char *s)
         json_string(w, s);
 }
 
-void json_kv_int(struct json_writer *w, const char *key, int64_t v)
-{
-        json_key(w, key);
-        json_int(w, v);
-}
-
 void json_kv_uint(struct json_writer *w, const char *key, uint64_t v)
 {
         json_key(w, key);

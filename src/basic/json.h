@@ -36,7 +36,6 @@ void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 
 void json_kv_string(struct json_writer *w, const char *key, const char *s);
-void json_kv_int(struct json_writer *w, const char *key, int64_t v);
 void json_kv_uint(struct json_writer *w, const char *key, uint64_t v);
 void json_kv_bool(struct json_writer *w, const char *key, bool v);
 /* Finishes the document with a newline and returns it; free() it. */

@@ -165,11 +165,6 @@ char *ascii_strlower(char *s)
         return s;
 }
 
-bool ascii_strcaseeq(const char *a, const char *b)
-{
-        return strcasecmp(a, b) == 0;
-}
-
 const char *ascii_strcasestr(const char *haystack, const char *needle)
 {
         size_t n = strlen(needle);

@@ -20,7 +20,6 @@ char *strstrip(char *s);
 char *str_squeeze_blanks(char *s);
 /* Lower-cases ASCII in place; returns @s. */
 char *ascii_strlower(char *s);
-bool ascii_strcaseeq(const char *a, const char *b);
 /* Case-insensitive substring search (ASCII). */
 const char *ascii_strcasestr(const char *haystack, const char *needle);
 

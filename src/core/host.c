@@ -107,14 +107,6 @@ const char *host_cmdline_get(const struct host *h, const char *key)
         return found;
 }
 
-const struct host_pci_device *host_pci_find(const struct host *h, const char *bdf)
-{
-        for (size_t i = 0; i < h->pci.n_devices; i++)
-                if (streq(h->pci.devices[i].bdf, bdf))
-                        return &h->pci.devices[i];
-        return NULL;
-}
-
 const struct host_iommu_group *host_iommu_group_find(const struct host *h, int id)
 {
         for (size_t i = 0; i < h->pci.n_groups; i++)

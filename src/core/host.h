@@ -209,7 +209,6 @@ bool host_module_loaded(const struct host *h, const char *name);
 bool host_module_available(const struct host *h, const char *name);
 /* The kernel command-line argument with key @key ("intel_iommu"), or NULL. */
 const char *host_cmdline_get(const struct host *h, const char *key);
-const struct host_pci_device *host_pci_find(const struct host *h, const char *bdf);
 const struct host_iommu_group *host_iommu_group_find(const struct host *h, int id);
 /* The distinct IDs (vendor << 16 | device) of the readable PCI devices. Returns the count; free()
  * *ret. */
