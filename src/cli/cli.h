@@ -47,6 +47,8 @@ struct cli_option {
         const char *help;
 };
 
+struct cli_args;
+
 struct verb {
         const char *name;
         const char *usage;   /* "[--user NAME]" */
@@ -55,7 +57,7 @@ struct verb {
         const struct cli_option *options; /* NULL-name terminated, or NULL */
         const char *words;                /* sub-words for completion ("gpu cpu macos"), or NULL */
         int min_args, max_args;           /* positional arguments; max -1: any */
-        int (*run)(struct cli_context *ctx, int argc, char **argv);
+        int (*run)(struct cli_context *ctx, const struct cli_args *args);
 };
 
 /* Parsed options of one verb invocation: values by option name. */
@@ -112,13 +114,13 @@ const char *cli_color(const struct cli_context *ctx, enum color c);
 int cli_write(const char *s);
 
 /* Verb handlers. */
-int verb_doctor(struct cli_context *ctx, int argc, char **argv);
-int verb_iommu(struct cli_context *ctx, int argc, char **argv);
-int verb_devices(struct cli_context *ctx, int argc, char **argv);
-int verb_compat(struct cli_context *ctx, int argc, char **argv);
-int verb_completion(struct cli_context *ctx, int argc, char **argv);
-int verb_help(struct cli_context *ctx, int argc, char **argv);
-int verb_version(struct cli_context *ctx, int argc, char **argv);
+int verb_doctor(struct cli_context *ctx, const struct cli_args *args);
+int verb_iommu(struct cli_context *ctx, const struct cli_args *args);
+int verb_devices(struct cli_context *ctx, const struct cli_args *args);
+int verb_compat(struct cli_context *ctx, const struct cli_args *args);
+int verb_completion(struct cli_context *ctx, const struct cli_args *args);
+int verb_help(struct cli_context *ctx, const struct cli_args *args);
+int verb_version(struct cli_context *ctx, const struct cli_args *args);
 
 /* Parses the global options before the verb; *ret_verb_index is the verb's position in @argv. */
 int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_verb_index,

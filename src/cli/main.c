@@ -82,34 +82,24 @@ static const struct verb *find_verb(const char *name)
         return NULL;
 }
 
-int verb_help(struct cli_context *ctx, int argc, char **argv)
+int verb_help(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
-        _cleanup_strv_free_ char **pos = strv_copy(args.positional);
-        cli_args_release(&args);
-        if (!pos[0]) {
+        const char *name = args->positional[0];
+        if (!name) {
                 cli_print_help();
                 return EXIT_OK;
         }
-        const struct verb *v = find_verb(pos[0]);
+        const struct verb *v = find_verb(name);
         if (!v)
-                return cli_usage_error(ctx, "unknown verb '%s'", pos[0]);
+                return cli_usage_error(ctx, "unknown verb '%s'", name);
         cli_print_verb_help(v);
         return EXIT_OK;
 }
 
-int verb_version(struct cli_context *ctx, int argc, char **argv)
+int verb_version(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
-        cli_args_release(&args);
+        (void) ctx;
+        (void) args;
         printf("darwinkvm %s\n", DKVM_VERSION);
         return EXIT_OK;
 }
@@ -162,7 +152,12 @@ int main(int argc, char **argv)
         if (!v)
                 return finish(unknown_verb(&ctx, argv[verb_index]));
         ctx.verb = v;
-        r = v->run(&ctx, argc - verb_index, argv + verb_index);
+        struct cli_args args;
+        r = cli_parse(&ctx, argc - verb_index, argv + verb_index, &args, &done);
+        if (r != 0 || done)
+                return finish(r);
+        r = v->run(&ctx, &args);
+        cli_args_release(&args);
         root_free(ctx.root);
         return finish(r);
 }

@@ -296,24 +296,18 @@ static int compat_macos(struct cli_context *ctx, const struct compat *c, const c
         return cli_write(buf_str(&o));
 }
 
-int verb_compat(struct cli_context *ctx, int argc, char **argv)
+int verb_compat(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
-        _cleanup_strv_free_ char **pos = strv_copy(args.positional);
-        const char *arch_opt = cli_arg(&args, "arch");
+        int r = 0;
+        _cleanup_strv_free_ char **pos = strv_copy(args->positional);
+        const char *arch_opt = cli_arg(args, "arch");
         const char *arch = NULL;
         if (arch_opt && streq(arch_opt, "ppc"))
                 arch = "ppc";
         else if (arch_opt && !streq(arch_opt, "x86")) {
                 r = cli_usage_error(ctx, "--arch takes x86 or ppc, not '%s'", arch_opt);
-                cli_args_release(&args);
                 return r;
         }
-        cli_args_release(&args);
         const char *what = pos[0];
         if (!streq(what, "gpu") && !streq(what, "cpu") && !streq(what, "macos"))
                 return cli_usage_error(ctx, "unknown lookup '%s': expected gpu, cpu or macos",

@@ -71,21 +71,16 @@ static void zsh_script(struct buf *b)
                     "_darwinkvm \"$@\"\n");
 }
 
-int verb_completion(struct cli_context *ctx, int argc, char **argv)
+int verb_completion(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
+        int r = 0;
         _cleanup_buf_ struct buf b = BUF_INIT;
-        const char *shell = args.positional[0];
+        const char *shell = args->positional[0];
         if (streq(shell, "bash"))
                 bash_script(&b);
         else if (streq(shell, "zsh"))
                 zsh_script(&b);
         else
                 r = cli_usage_error(ctx, "unknown shell '%s': expected bash or zsh", shell);
-        cli_args_release(&args);
         return r ? r : cli_write(buf_str(&b));
 }

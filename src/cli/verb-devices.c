@@ -91,17 +91,11 @@ static char *gpu_note(const struct gpu_verdict *v)
                          v->reset_bug ? "; AMD reset bug" : "");
 }
 
-int verb_devices(struct cli_context *ctx, int argc, char **argv)
+int verb_devices(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
-        bool all = cli_flag(&args, "all");
-        cli_args_release(&args);
+        bool all = cli_flag(args, "all");
         _cleanup_(compat_freep) struct compat *compat = NULL;
-        r = cli_open_root_and_data(ctx, &compat);
+        int r = cli_open_root_and_data(ctx, &compat);
         if (r != 0)
                 return r;
         _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));

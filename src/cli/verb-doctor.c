@@ -162,17 +162,11 @@ static void render_json(struct json_writer *w, const struct cli_context *ctx, co
         json_end_object(w);
 }
 
-int verb_doctor(struct cli_context *ctx, int argc, char **argv)
+int verb_doctor(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
-        _cleanup_free_ char *user = out_default_user(cli_arg(&args, "user"));
-        cli_args_release(&args);
+        _cleanup_free_ char *user = out_default_user(cli_arg(args, "user"));
         _cleanup_(compat_freep) struct compat *compat = NULL;
-        r = cli_open_root_and_data(ctx, &compat);
+        int r = cli_open_root_and_data(ctx, &compat);
         if (r != 0)
                 return r;
         _cleanup_(host_freep) struct host *h = host_load(ctx->root, user);

@@ -83,16 +83,10 @@ static int parse_filter(struct cli_context *ctx, const struct cli_args *a, struc
         return 0;
 }
 
-int verb_iommu(struct cli_context *ctx, int argc, char **argv)
+int verb_iommu(struct cli_context *ctx, const struct cli_args *args)
 {
-        struct cli_args args;
-        bool done;
-        int r = cli_parse(ctx, argc, argv, &args, &done);
-        if (r != 0 || done)
-                return r;
         struct filter f = { 0 };
-        r = parse_filter(ctx, &args, &f);
-        cli_args_release(&args);
+        int r = parse_filter(ctx, args, &f);
         if (r == 0)
                 r = cli_open_root(ctx);
         if (r != 0) {
