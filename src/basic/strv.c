@@ -80,11 +80,3 @@ char *strv_join(char *const *l, const char *sep)
         }
         return buf_detach(&b);
 }
-
-char **strv_copy(char *const *l)
-{
-        char **c = xcalloc(1, sizeof(char *));
-        for (size_t i = 0; l && l[i]; i++)
-                c = strv_push(c, l[i]);
-        return c;
-}

@@ -19,7 +19,6 @@ bool strv_contains(char *const *l, const char *s);
 char **strv_split(const char *s, const char *sep);
 void strv_sort(char **l);
 char *strv_join(char *const *l, const char *sep);
-char **strv_copy(char *const *l);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

@@ -299,7 +299,7 @@ static int compat_macos(struct cli_context *ctx, const struct compat *c, const c
 int verb_compat(struct cli_context *ctx, const struct cli_args *args)
 {
         int r = 0;
-        _cleanup_strv_free_ char **pos = strv_copy(args->positional);
+        char *const *pos = args->positional;
         const char *arch_opt = cli_arg(args, "arch");
         const char *arch = NULL;
         if (arch_opt && streq(arch_opt, "ppc"))
