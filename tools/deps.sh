@@ -3,8 +3,14 @@
 # Installs what darwinkvm needs to build (and, with "test", to run its test
 # suite) on Debian 12. Idempotent; needs root. The package lists live here only.
 set -eu
-build_pkgs=(meson ninja-build pkg-config gcc libpci-dev pci.ids scdoc)
-test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev python3 pciutils valgrind util-linux)
+build_pkgs=(meson ninja-build pkg-config gcc libpci-dev pci.ids scdoc
+	libplist-dev acpica-tools libcurl4-openssl-dev libssl-dev libarchive-dev
+	libvirt-dev libxml2-dev libkmod-dev ca-certificates)
+test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev python3 pciutils valgrind util-linux
+	dosfstools mtools gdisk fdisk qemu-system-x86 qemu-system-ppc qemu-utils ovmf
+	grub-efi-amd64-bin grub-common libvirt-daemon-system libvirt-clients
+	libvirt-daemon-driver-qemu libplist-utils libxml2-utils nginx-light openssl curl
+	zip unzip openssh-client openssh-server)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = test ] && want+=("${test_pkgs[@]}")
 

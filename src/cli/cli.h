@@ -122,6 +122,24 @@ int verb_completion(struct cli_context *ctx, const struct cli_args *args);
 int verb_help(struct cli_context *ctx, const struct cli_args *args);
 int verb_version(struct cli_context *ctx, const struct cli_args *args);
 
+/* issue 4: plist, opencore, smbios */
+/* end issue 4 */
+
+/* issue 5: images */
+/* end issue 5 */
+
+/* issue 6: downloads */
+/* end issue 6 */
+
+/* issue 7: vm */
+/* end issue 7 */
+
+/* issue 8: host preparation */
+/* end issue 8 */
+
+/* issue 9: new, verify, ppc */
+/* end issue 9 */
+
 /* Parses the global options before the verb; *ret_verb_index is the verb's position in @argv. */
 int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_verb_index,
                      bool *done);

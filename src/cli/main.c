@@ -37,6 +37,24 @@ static const struct cli_option devices_options[] = {
         { NULL, 0, 0, NULL, NULL },
 };
 
+/* issue 4: plist, opencore, smbios */
+/* end issue 4 */
+
+/* issue 5: images */
+/* end issue 5 */
+
+/* issue 6: downloads */
+/* end issue 6 */
+
+/* issue 7: vm */
+/* end issue 7 */
+
+/* issue 8: host preparation */
+/* end issue 8 */
+
+/* issue 9: new, verify, ppc */
+/* end issue 9 */
+
 const struct verb cli_verbs[] = {
         { "doctor", "[--user NAME]", "Check whether and how this host can run macOS with a GPU",
           "Runs every host check (CPU, KVM, memory, firmware, IOMMU, VFIO, bootloader, kernel\n"
@@ -67,6 +85,25 @@ const struct verb cli_verbs[] = {
         { "completion", "bash|zsh", "Print a shell completion script",
           "darwinkvm completion bash > /etc/bash_completion.d/darwinkvm", NULL, "bash zsh", 1, 1,
           verb_completion },
+
+        /* issue 4: plist, opencore, smbios */
+        /* end issue 4 */
+
+        /* issue 5: images */
+        /* end issue 5 */
+
+        /* issue 6: downloads */
+        /* end issue 6 */
+
+        /* issue 7: vm */
+        /* end issue 7 */
+
+        /* issue 8: host preparation */
+        /* end issue 8 */
+
+        /* issue 9: new, verify, ppc */
+        /* end issue 9 */
+
         { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL,
           "doctor iommu devices compat completion help version", 0, 1, verb_help },
         { "version", "", "Print the version", NULL, NULL, NULL, 0, 0, verb_version },

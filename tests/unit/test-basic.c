@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "alloc.h"
 #include "buf.h"
+#include "fileio.h"
 #include "json.h"
+#include "process.h"
+#include "random.h"
 #include "strutil.h"
 #include "strv.h"
 #include "table.h"
 #include "tsv.h"
+#include "uuid.h"
 
 static void test_parse_numbers(void **state)
 {
@@ -205,6 +211,101 @@ static void test_table(void **state)
                                          "  wide cell  -       z\n");
 }
 
+static void test_fileio(void **state)
+{
+        (void) state;
+        char dir[] = "/tmp/dkvm-test-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *path = xasprintf("%s/a/b/file", dir);
+        _cleanup_free_ char *sub = xasprintf("%s/a/b", dir);
+        assert_int_equal(mkdir_p(sub, 0755), 0);
+        char *err = NULL;
+        assert_int_equal(write_file_atomic(AT_FDCWD, path, "old\n", 4, 0640, &err), 0);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        /* An aborted replacement leaves the old content and no temporary file. */
+        struct atomic_file f;
+        assert_int_equal(atomic_file_open(AT_FDCWD, path, 0600, true, &f, &err), 0);
+        assert_int_equal(atomic_file_write(&f, "new", 3, &err), 0);
+        atomic_file_abort(&f);
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        assert_int_equal(read_file_at(AT_FDCWD, path, 100, &data, &len, &err), 0);
+        assert_string_equal(data, "old\n");
+        assert_int_equal(len, 4);
+        /* keep_owner keeps the old mode. */
+        assert_int_equal(atomic_file_open(AT_FDCWD, path, 0600, true, &f, &err), 0);
+        assert_int_equal(atomic_file_write(&f, "new", 3, &err), 0);
+        assert_int_equal(atomic_file_commit(&f, &err), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        free(data);
+        data = NULL;
+        assert_int_equal(read_file_at(AT_FDCWD, path, 3, &data, &len, &err), 0);
+        assert_string_equal(data, "new");
+        free(data);
+        data = NULL;
+        assert_int_equal(read_file_at(AT_FDCWD, path, 2, &data, &len, &err), -EFBIG);
+        free(err);
+        err = NULL;
+        _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_random_uuid(void **state)
+{
+        (void) state;
+        struct rng a, b, c;
+        rng_init_seed(&a, "seed", "serial");
+        rng_init_seed(&b, "seed", "serial");
+        rng_init_seed(&c, "seed", "gpt");
+        uint64_t va = rng_u64(&a), vb = rng_u64(&b), vc = rng_u64(&c);
+        assert_true(va == vb);
+        assert_true(va != vc);
+        for (int i = 0; i < 1000; i++)
+                assert_true(rng_uniform(&a, 34) < 34);
+        struct uuid u, v;
+        uuid_random(&b, &u);
+        char s[UUID_STRING_MAX];
+        uuid_format(&u, s);
+        assert_int_equal(strlen(s), 36);
+        assert_int_equal(s[14], '4');
+        assert_int_equal(uuid_parse(s, &v), 0);
+        assert_memory_equal(u.b, v.b, 16);
+        assert_int_equal(uuid_parse("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", &u), 0);
+        uint8_t g[16];
+        uuid_to_guid_bytes(&u, g);
+        /* The ESP type GUID as it sits on disk. */
+        static const uint8_t esp[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
+                                         0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
+        assert_memory_equal(g, esp, 16);
+        uuid_from_guid_bytes(g, &v);
+        assert_memory_equal(u.b, v.b, 16);
+        assert_int_equal(uuid_parse("C12A7328-F81F-11D2-BA4B-00A0C93EC93", &u), -EINVAL);
+        assert_int_equal(uuid_parse("C12A7328-F81F-11D2-BA4B-00A0C93EC93BX", &u), -EINVAL);
+        assert_int_equal(uuid_parse("C12A7328+F81F-11D2-BA4B-00A0C93EC93B", &u), -EINVAL);
+}
+
+static void test_process(void **state)
+{
+        (void) state;
+        _cleanup_buf_ struct buf out = {}, err = {};
+        char *reterr = NULL;
+        int status = -1;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) "echo out; echo err >&2; exit 3",
+                         NULL };
+        assert_int_equal(process_run(argv, &out, &err, &status, &reterr), 0);
+        assert_int_equal(status, 3);
+        assert_string_equal(buf_str(&out), "out\n");
+        assert_string_equal(buf_str(&err), "err\n");
+        char *bad[] = { (char *) "/nonexistent/program", NULL };
+        assert_true(process_run(bad, NULL, NULL, &status, &reterr) < 0);
+        free(reterr);
+        assert_true(process_find_program("sh", NULL));
+        assert_false(process_find_program("no-such-program-here", NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -212,6 +313,8 @@ int main(void)
                 cmocka_unit_test(test_strv),          cmocka_unit_test(test_buf_quoting),
                 cmocka_unit_test(test_json_writer),   cmocka_unit_test(test_json_parser),
                 cmocka_unit_test(test_tsv),           cmocka_unit_test(test_table),
+                cmocka_unit_test(test_fileio),        cmocka_unit_test(test_random_uuid),
+                cmocka_unit_test(test_process),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
