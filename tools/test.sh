@@ -54,7 +54,7 @@ EOF
 	failed=$((failed + ${pf#* }))
 }
 
-step clang-format bash -c 'clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c'
+step clang-format bash -c 'clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c'
 # Host paths are read through struct root only: no literal /sys, /proc, /dev, /etc or /var
 # path may reach open(), fopen(), opendir() or stat() in the core library.
 step root-lint bash -c '! grep -nE "(open|fopen|opendir|stat|access)\(\"/(sys|proc|dev|etc|var)" src/core/*.c'
@@ -89,13 +89,17 @@ else
 	tail -n 40 /tmp/dkvm-build.log
 fi
 
-# The parsers of untrusted text under libFuzzer, for a bounded time, from the corpus in the repo
-# (copied: the run adds to the copy, never to the checkout).
+# The parsers of untrusted input under libFuzzer, each for a bounded time, from its corpus in
+# the repo (copied: the run adds to the copy, never to the checkout).
 if CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false -Db_sanitize=address,undefined \
-	>/dev/null && meson compile -C build-fuzz tests/fuzz-parsers >/tmp/dkvm-build.log 2>&1; then
-	rm -rf /tmp/dkvm-fuzz-corpus && cp -r tests/fuzz/corpus /tmp/dkvm-fuzz-corpus
-	step "fuzz parsers (${FUZZ_SECONDS:-20} s)" ./build-fuzz/tests/fuzz-parsers \
-		-max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 /tmp/dkvm-fuzz-corpus
+	>/dev/null && meson compile -C build-fuzz >/tmp/dkvm-build.log 2>&1; then
+	for h in tests/fuzz/fuzz-*.c; do
+		name=$(basename "$h" .c)
+		name=${name#fuzz-}
+		rm -rf "/tmp/dkvm-fuzz-$name" && cp -r "tests/fuzz/corpus-$name" "/tmp/dkvm-fuzz-$name"
+		step "fuzz $name (${FUZZ_SECONDS:-15} s)" "./build-fuzz/tests/fuzz-$name" \
+			-max_total_time="${FUZZ_SECONDS:-15}" -max_len=65536 "/tmp/dkvm-fuzz-$name"
+	done
 else
 	failed=$((failed + 1))
 	echo "FAIL build fuzz"
