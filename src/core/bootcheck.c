@@ -101,7 +101,7 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
                 *reterr = xasprintf("at most %d boot stages", BOOT_STAGES_MAX);
                 return -EINVAL;
         }
-        *ret = (struct boot_report) { .n_stages = n_stages };
+        *ret = (struct boot_report){ .n_stages = n_stages };
         uint64_t start = now_ms();
         _cleanup_buf_ struct buf log = {};
         _cleanup_close_ int fd = -1;
@@ -117,8 +117,8 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
                 }
                 uint64_t t = now_ms() - start;
                 while (next < n_stages) {
-                        size_t end = find_marker(log.s ? log.s : "", log.len, pos,
-                                                 stages[next].markers);
+                        size_t end =
+                                find_marker(log.s ? log.s : "", log.len, pos, stages[next].markers);
                         if (!end)
                                 break;
                         ret->reached[next] = true;
@@ -201,8 +201,7 @@ static void stop_child(struct qemu_child *c)
 
 int bootcheck_run_qemu(char *const argv[], const char *serial_path, const char *stderr_path,
                        const struct boot_stage *stages, size_t n_stages, uint64_t timeout_ms,
-                       const struct progress_sink *progress, struct boot_report *ret,
-                       char **reterr)
+                       const struct progress_sink *progress, struct boot_report *ret, char **reterr)
 {
         /* A fresh log: an old one would show stages this run never reached. */
         int lfd = open(serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -225,8 +224,8 @@ int bootcheck_run_qemu(char *const argv[], const char *serial_path, const char *
                 *reterr = xasprintf("%s: %s", argv[0], strerror(r));
                 return -r;
         }
-        r = bootcheck_watch(serial_path, stages, n_stages, timeout_ms, qemu_alive, &child,
-                            progress, ret, reterr);
+        r = bootcheck_watch(serial_path, stages, n_stages, timeout_ms, qemu_alive, &child, progress,
+                            ret, reterr);
         stop_child(&child);
         return r;
 }
