@@ -47,6 +47,21 @@ static const struct cli_option plist_options[] = {
           "write to OUT instead of FILE in place ('-': stdout)" },
         { NULL, 0, 0, NULL, NULL },
 };
+static const struct cli_option smbios_options[] = {
+        { "model", 'm', ARG_REQUIRED, "MODEL",
+          "Mac model, e.g. MacPro7,1 (apply: default from CONFIG)" },
+        { "count", 'n', ARG_REQUIRED, "N", "generate: how many identities (default 1)" },
+        { "seed", 0, ARG_REQUIRED, "SEED", "deterministic output from SEED" },
+        { "year", 0, ARG_REQUIRED, "YEAR",
+          "generate: production year (default: macserial's choice)" },
+        { "week", 0, ARG_REQUIRED, "WEEK", "generate: production week 1..53" },
+        { "serial", 0, ARG_REQUIRED, "SERIAL", "apply: this serial (an MLB is made from it)" },
+        { "mlb", 0, ARG_REQUIRED, "MLB", "apply: this board serial" },
+        { "uuid", 0, ARG_REQUIRED, "UUID", "apply: this SystemUUID" },
+        { "rom", 0, ARG_REQUIRED, "HEX", "apply: this ROM (6 bytes, e.g. the guest NIC's MAC)" },
+        { "force", 0, ARG_NONE, NULL, "apply: accept a serial other projects ship to everyone" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 4 */
 
 /* issue 5: images */
@@ -108,6 +123,13 @@ const struct verb cli_verbs[] = {
           "'\\' escapes '.', '[' in keys; [] appends. Data values as hex (00aa) or base64:...\n"
           "Edits are written atomically; unreadable input exits 2, a missing path 1.",
           plist_options, "get set add delete convert merge", 2, 4, verb_plist },
+        { "smbios", "generate --model M [--count N] [--seed S] | decode VALUE | apply CONFIG",
+          "Make and check a guest's Mac identity (serial, MLB, UUID, ROM)",
+          "smbios generate --model MacPro7,1   serial | MLB | SystemUUID | ROM, as macserial\n"
+          "smbios decode SERIAL|MLB            model, year, week, line; exit 1 when invalid\n"
+          "smbios apply CONFIG                 write a new identity to PlatformInfo.Generic\n"
+          "Serials other projects ship to every user are refused (apply --force overrides).",
+          smbios_options, "generate decode apply", 1, 2, verb_smbios },
         /* end issue 4 */
 
         /* issue 5: images */
