@@ -123,6 +123,9 @@ int verb_help(struct cli_context *ctx, const struct cli_args *args);
 int verb_version(struct cli_context *ctx, const struct cli_args *args);
 
 /* issue 4: plist, opencore, smbios */
+int verb_plist(struct cli_context *ctx, const struct cli_args *args);
+int verb_opencore(struct cli_context *ctx, const struct cli_args *args);
+int verb_smbios(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 4 */
 
 /* issue 5: images */

@@ -38,6 +38,30 @@ static const struct cli_option devices_options[] = {
 };
 
 /* issue 4: plist, opencore, smbios */
+static const struct cli_option plist_options[] = {
+        { "type", 't', ARG_REQUIRED, "TYPE",
+          "value type for set/add: string, integer, bool, data, date, real, dict, array" },
+        { "format", 'f', ARG_REQUIRED, "xml|binary",
+          "format to write (default: that of FILE; convert: the other one)" },
+        { "output", 'o', ARG_REQUIRED, "OUT",
+          "write to OUT instead of FILE in place ('-': stdout)" },
+        { NULL, 0, 0, NULL, NULL },
+};
+static const struct cli_option smbios_options[] = {
+        { "model", 'm', ARG_REQUIRED, "MODEL",
+          "Mac model, e.g. MacPro7,1 (apply: default from CONFIG)" },
+        { "count", 'n', ARG_REQUIRED, "N", "generate: how many identities (default 1)" },
+        { "seed", 0, ARG_REQUIRED, "SEED", "deterministic output from SEED" },
+        { "year", 0, ARG_REQUIRED, "YEAR",
+          "generate: production year (default: macserial's choice)" },
+        { "week", 0, ARG_REQUIRED, "WEEK", "generate: production week 1..53" },
+        { "serial", 0, ARG_REQUIRED, "SERIAL", "apply: this serial (an MLB is made from it)" },
+        { "mlb", 0, ARG_REQUIRED, "MLB", "apply: this board serial" },
+        { "uuid", 0, ARG_REQUIRED, "UUID", "apply: this SystemUUID" },
+        { "rom", 0, ARG_REQUIRED, "HEX", "apply: this ROM (6 bytes, e.g. the guest NIC's MAC)" },
+        { "force", 0, ARG_NONE, NULL, "apply: accept a serial other projects ship to everyone" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 4 */
 
 /* issue 5: images */
@@ -87,6 +111,25 @@ const struct verb cli_verbs[] = {
           verb_completion },
 
         /* issue 4: plist, opencore, smbios */
+        { "plist", "get|set|add|delete|convert|merge FILE [PATH] [VALUE] [--type T]",
+          "Read and edit property lists (XML or binary) by path",
+          "plist get FILE [PATH]            print a value (containers as XML; --json)\n"
+          "plist set FILE PATH VALUE        replace or create a value (type kept, or --type)\n"
+          "plist add FILE PATH [VALUE]      add a key (must be new) or insert into an array\n"
+          "plist delete FILE PATH           remove a key or array element\n"
+          "plist convert FILE [--format F]  XML <-> binary (in place, or --output OUT)\n"
+          "plist merge FILE OTHER           merge OTHER's dicts into FILE, OTHER's values win\n"
+          "Paths: Kernel.Add[2].Enabled, NVRAM.Add.7C436110-AB2A-4BBB-A880-FE41995C9F82.boot-args;\n"
+          "'\\' escapes '.', '[' in keys; [] appends. Data values as hex (00aa) or base64:...\n"
+          "Edits are written atomically; unreadable input exits 2, a missing path 1.",
+          plist_options, "get set add delete convert merge", 2, 4, verb_plist },
+        { "smbios", "generate --model M [--count N] [--seed S] | decode VALUE | apply CONFIG",
+          "Make and check a guest's Mac identity (serial, MLB, UUID, ROM)",
+          "smbios generate --model MacPro7,1   serial | MLB | SystemUUID | ROM, as macserial\n"
+          "smbios decode SERIAL|MLB            model, year, week, line; exit 1 when invalid\n"
+          "smbios apply CONFIG                 write a new identity to PlatformInfo.Generic\n"
+          "Serials other projects ship to every user are refused (apply --force overrides).",
+          smbios_options, "generate decode apply", 1, 2, verb_smbios },
         /* end issue 4 */
 
         /* issue 5: images */
