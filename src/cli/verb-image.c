@@ -33,7 +33,7 @@ static int exit_for(int r)
 static int fail(const struct cli_context *ctx, int r, char *msg)
 {
         int code = exit_for(r);
-        cli_error(code, "%s %s: %s", ctx->verb->name, "error", msg ? msg : strerror(-r));
+        cli_error(code, "%s: %s", ctx->verb->name, msg ? msg : strerror(-r));
         free(msg);
         return code;
 }
@@ -372,7 +372,9 @@ int verb_disk(struct cli_context *ctx, const struct cli_args *args)
         _cleanup_buf_ struct buf b = BUF_INIT;
         buf_printf(&b, "%s: %s %s disk (preallocation %s%s%s)\n", out, size,
                    disk_format_to_string(o.format), disk_prealloc_to_string(o.prealloc),
-                   o.format == DISK_FORMAT_QCOW2 ? ", lazy refcounts" : ", sparse",
+                   o.format == DISK_FORMAT_QCOW2     ? ", lazy refcounts"
+                   : o.prealloc == DISK_PREALLOC_OFF ? ", sparse"
+                                                     : "",
                    res.nocow ? ", copy-on-write off (btrfs)" : "");
         return cli_write(buf_str(&b));
 }

@@ -1394,7 +1394,7 @@ int fat_put_file(struct fat_volume *v, const char *path, int in_fd, uint64_t siz
         if (r >= 0)
                 r = vol_sync(v, reterr);
         /* Then the directory entry, both FATs and FSInfo. */
-        uint32_t first = n ? list[0] : 0;
+        uint32_t first = r >= 0 && n ? list[0] : 0;
         if (r >= 0 && k >= 0) {
                 uint8_t *e = l.d.data + 32 * l.list[k].slot;
                 uint32_t old = l.list[k].e.cluster;
