@@ -129,6 +129,8 @@ int verb_smbios(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 4 */
 
 /* issue 5: images */
+int verb_image(struct cli_context *ctx, const struct cli_args *args);
+int verb_disk(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 5 */
 
 /* issue 6: downloads */

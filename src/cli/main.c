@@ -65,6 +65,29 @@ static const struct cli_option smbios_options[] = {
 /* end issue 4 */
 
 /* issue 5: images */
+static const struct cli_option image_options[] = {
+        { "from", 0, ARG_REQUIRED, "DIR", "build: the tree that becomes the volume's root" },
+        { "size", 0, ARG_REQUIRED, "SIZE",
+          "build: disk size (e.g. 256M, 2G; rounded up to MiB); default: the smallest that fits" },
+        { "layout", 0, ARG_REQUIRED, "gpt|whole-disk",
+          "build: a GPT disk with an EFI System Partition (default), or FAT32 on the whole disk" },
+        { "format", 0, ARG_REQUIRED, "raw|qcow2", "build: the image format (default raw)" },
+        { "label", 0, ARG_REQUIRED, "NAME", "build: the volume label (default OPENCORE)" },
+        { "seed", 0, ARG_REQUIRED, "TEXT",
+          "build: derive GUIDs and the volume ID from TEXT (reproducible output)" },
+        { "force", 'f', ARG_NONE, NULL, "build: replace an existing OUT" },
+        { "recursive", 'R', ARG_NONE, NULL, "ls: list subdirectories too" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_option disk_options[] = {
+        { "size", 0, ARG_REQUIRED, "SIZE", "the disk's size (e.g. 128G)" },
+        { "format", 0, ARG_REQUIRED, "qcow2|raw", "the image format (default qcow2)" },
+        { "preallocation", 0, ARG_REQUIRED, "off|metadata|falloc",
+          "what to allocate now (default off: sparse)" },
+        { "force", 'f', ARG_NONE, NULL, "replace an existing OUT" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 5 */
 
 /* issue 6: downloads */
@@ -133,6 +156,28 @@ const struct verb cli_verbs[] = {
         /* end issue 4 */
 
         /* issue 5: images */
+        { "image",
+          "build OUT --from DIR [--size SIZE] [--layout gpt|whole-disk] [--format raw|qcow2] | ls IMAGE [PATH] [-R] | cat IMAGE PATH | put IMAGE PATH FILE | rm IMAGE PATH",
+          "Build the OpenCore disk image, or read and change files inside one",
+          "image build OUT --from DIR   writes a GPT disk (or --layout whole-disk: a bare FAT32\n"
+          "                             volume) whose EFI System Partition holds DIR's tree, in\n"
+          "                             one pass and without root; same inputs, --seed and\n"
+          "                             SOURCE_DATE_EPOCH give the same bytes\n"
+          "image ls IMAGE [PATH]        lists a directory inside the image\n"
+          "image cat IMAGE PATH         writes a file of the image to stdout\n"
+          "image put IMAGE PATH FILE    creates or replaces PATH with FILE (parents created)\n"
+          "image rm IMAGE PATH          removes a file or an empty directory\n"
+          "Images are raw (GPT, MBR or whole-disk FAT32). A corrupt or non-FAT32 image is\n"
+          "refused with the reason; a change is written to a copy that replaces the image only\n"
+          "when complete.",
+          image_options, "build ls cat put rm", 2, 4, verb_image },
+        { "disk",
+          "create OUT --size SIZE [--format qcow2|raw] [--preallocation off|metadata|falloc]",
+          "Create the macOS system disk",
+          "disk create OUT --size 128G   a qcow2 disk with lazy refcounts (raw: sparse), copy-on-\n"
+          "                              write off on btrfs; refuses to replace OUT without --force\n"
+          "                              and checks the free space the preallocation needs.",
+          disk_options, "create", 2, 2, verb_disk },
         /* end issue 5 */
 
         /* issue 6: downloads */
