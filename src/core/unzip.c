@@ -96,14 +96,14 @@ static int copy_data(struct archive *a, struct pass *ps, const char *name, int f
                         *reterr = xasprintf("%s: member %s is larger than %" PRIu64
                                             " bytes: refusing a zip bomb",
                                             ps->label, name, ps->lim.max_member);
-                        return -EFBIG;
+                        return -E2BIG;
                 }
                 if (ps->stats.bytes > ps->lim.max_total ||
                     ps->stats.bytes > ps->zip_size * ps->lim.max_ratio + (1u << 20)) {
                         *reterr = xasprintf("%s: member %s expands the archive past %" PRIu64
                                             " bytes (%" PRIu64 " compressed): refusing a zip bomb",
                                             ps->label, name, ps->stats.bytes, ps->zip_size);
-                        return -EFBIG;
+                        return -E2BIG;
                 }
                 if (fd >= 0) {
                         /* Zip data is sequential; holes (off beyond) are written as data. */
@@ -132,7 +132,7 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
                 if (++ps->stats.n_entries > ps->lim.max_entries) {
                         *reterr = xasprintf("%s: more than %zu members", ps->label,
                                             ps->lim.max_entries);
-                        return -EFBIG;
+                        return -E2BIG;
                 }
                 const char *name = archive_entry_pathname(e);
                 if (!unzip_name_is_safe(name)) {
@@ -163,7 +163,7 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
                         *reterr = xasprintf("%s: member %s says %" PRId64
                                             " bytes, above the limit: refusing a zip bomb",
                                             ps->label, name, (int64_t) archive_entry_size(e));
-                        return -EFBIG;
+                        return -E2BIG;
                 }
                 _cleanup_free_ char *path = ps->stage ? xasprintf("%s/%s", ps->stage, dest) : NULL;
                 if (type == AE_IFDIR) {

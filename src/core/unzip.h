@@ -39,7 +39,7 @@ struct unzip_stats {
 /*
  * Extracts the members @map selects from @zip_path into @dest_dir (created if
  * missing). Errors: -EBADMSG an unsafe or corrupt archive (the message names
- * the member), -EFBIG a bomb, other -errno from the file system.
+ * the member), -E2BIG a bomb, other -errno from the file system.
  */
 int unzip_extract(const char *zip_path, const char *dest_dir, unzip_map_fn map, void *userdata,
                   const struct unzip_limits *limits, struct unzip_stats *ret, char **reterr);
