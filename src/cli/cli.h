@@ -134,6 +134,11 @@ int verb_disk(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 5 */
 
 /* issue 6: downloads */
+struct download_options;
+int verb_fetch(struct cli_context *ctx, const struct cli_args *args);
+/* fetch installer (verb-fetch-installer.c), with the transfer settings of verb_fetch. */
+int verb_fetch_installer(struct cli_context *ctx, const struct cli_args *args,
+                         const struct download_options *dl);
 /* end issue 6 */
 
 /* issue 7: vm */

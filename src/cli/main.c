@@ -91,6 +91,39 @@ static const struct cli_option disk_options[] = {
 /* end issue 5 */
 
 /* issue 6: downloads */
+static const struct cli_option fetch_options[] = {
+        { "macos", 0, ARG_REQUIRED, "VERSION",
+          "recovery/installer: the macOS release (14, 14.6, sonoma, latest)" },
+        { "board-id", 0, ARG_REQUIRED, "ID", "recovery: ask for this board-id instead" },
+        { "mlb", 0, ARG_REQUIRED, "MLB", "recovery: the 17-character board serial to send" },
+        { "os", 0, ARG_REQUIRED, "default|latest", "recovery: which image the server picks" },
+        { "output", 'o', ARG_REQUIRED, "DIR",
+          "recovery/installer: where the files go (default ./com.apple.recovery.boot)" },
+        { "server", 0, ARG_REQUIRED, "URL",
+          "base URL instead of Apple's or GitHub's (env DARWINKVM_RECOVERY_SERVER, "
+          "DARWINKVM_ASSET_SERVER, DARWINKVM_CATALOG_URL)" },
+        { "allow-unsigned", 0, ARG_NONE, NULL,
+          "recovery: accept an unsigned or wrongly signed chunklist (loud warning)" },
+        { "trust-key", 0, ARG_REQUIRED, "PEM",
+          "recovery: trust only this RSA public key for chunklists instead of Apple's" },
+        { "pins", 0, ARG_REQUIRED, "FILE", "the pin table (default data/assets.tsv; env DARWINKVM_PINS)" },
+        { "allow-unpinned", 0, ARG_NONE, NULL,
+          "opencore/kexts: take assets without a pin, unchecked (loud warning)" },
+        { "update", 0, ARG_NONE, NULL, "pins: download the assets and record their pins" },
+        { "efi", 0, ARG_REQUIRED, "DIR",
+          "opencore/kexts: install into the EFI tree under DIR (DIR/EFI/...)" },
+        { "zip", 0, ARG_REQUIRED, "FILE", "opencore/kexts: use this local zip (offline, with --efi)" },
+        { "driver", 0, ARG_REQUIRED, "NAME",
+          "opencore: a driver to install (repeatable; default OpenRuntime ResetNvramEntry "
+          "OpenHfsPlus)" },
+        { "list", 0, ARG_NONE, NULL, "installer: list the products instead of downloading" },
+        { "online", 0, ARG_NONE, NULL, "list: ask the recovery server which versions it serves" },
+        { "cache", 0, ARG_REQUIRED, "DIR",
+          "download cache (default $XDG_CACHE_HOME/darwinkvm; env DARWINKVM_CACHE_DIR)" },
+        { "retries", 0, ARG_REQUIRED, "N", "retries per mirror on 5xx and dropped connections (4)" },
+        { "seed", 0, ARG_REQUIRED, "SEED", "deterministic random fields in the recovery request" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 6 */
 
 /* issue 7: vm */
@@ -181,6 +214,18 @@ const struct verb cli_verbs[] = {
         /* end issue 5 */
 
         /* issue 6: downloads */
+        { "fetch", "recovery|list|installer|opencore|kexts|pins [NAME...] [OPTIONS]",
+          "Download recovery images, installers, OpenCore and kexts, verified",
+          "fetch recovery --macos 14      Apple's recovery image and its signed chunklist, each\n"
+          "                               chunk checked while it streams (-o DIR)\n"
+          "fetch list [--online]          every macOS the recovery server can serve, with board-id\n"
+          "fetch installer --macos 14     the full InstallAssistant.pkg from the catalog (--list)\n"
+          "fetch opencore [--efi DIR]     the pinned OpenCore release, into an EFI tree\n"
+          "fetch kexts [NAME...] [--efi DIR]  the pinned kexts (Lilu, VMHide, ...)\n"
+          "fetch pins [--update [NAME...]]    show the pin table, or (by a person) record pins\n"
+          "Files get their final name only once verified; an interrupted download resumes.\n"
+          "Exit status 1 when a check fails, 4 on network errors, 130 when interrupted.",
+          fetch_options, "recovery list installer opencore kexts pins", 1, -1, verb_fetch },
         /* end issue 6 */
 
         /* issue 7: vm */

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "assets.h"
+#include "cli-progress.h"
+#include "cli.h"
+#include "config.h"
+#include "download.h"
+#include "output.h"
+#include "recovery.h"
+#include "strutil.h"
+#include "strv.h"
+#include "table.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+        (void) sig;
+        interrupted = 1;
+}
+
+/* Ctrl-C stops the transfer cleanly (the .part stays for a resume); a file-size limit is an error, not a kill. */
+static void install_signals(void)
+{
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGXFSZ, SIG_IGN);
+}
+
+static const char *data_dir(const struct cli_context *ctx)
+{
+        const char *dir = ctx->data_dir;
+        if (!dir)
+                dir = getenv("DARWINKVM_DATA_DIR");
+        if (!dir || !*dir) {
+                struct stat st;
+                dir = stat(DKVM_DATADIR "/assets.tsv", &st) == 0 ? DKVM_DATADIR
+                                                                 : DKVM_SOURCE_DATADIR;
+        }
+        return dir;
+}
+
+/* The option, else the environment variable, else NULL. */
+static const char *arg_or_env(const struct cli_args *a, const char *name, const char *env)
+{
+        const char *v = cli_arg(a, name);
+        if (!v)
+                v = getenv(env);
+        return v && *v ? v : NULL;
+}
+
+/* Maps a core error to an exit status and prints it. */
+static int fail(int r, const char *what, const char *err)
+{
+        if (r == -EINTR)
+                return cli_error(EXIT_INTERRUPTED, "%s: interrupted; run the same command again "
+                                                   "to resume",
+                                 what);
+        if (download_error_is_network(r))
+                return cli_error(EXIT_NETWORK, "%s", err ? err : what);
+        if (r == -EBADMSG || r == -EKEYREJECTED || r == -ENOKEY || r == -EPERM || r == -E2BIG)
+                return cli_error(EXIT_PROBLEM, "%s", err ? err : what);
+        return cli_error(EXIT_ENV, "%s", err ? err : what);
+}
+
+struct fetch_ctx {
+        struct cli_context *ctx;
+        const struct cli_args *args;
+        struct cli_progress progress;
+        struct download_options dl;
+        char *cache_dir;
+};
+
+static int setup(struct fetch_ctx *f)
+{
+        cli_progress_init(&f->progress, f->ctx);
+        f->dl = (struct download_options){
+                .http = { .cancel = &interrupted },
+                .progress = &f->progress.sink,
+        };
+        const char *v = cli_arg(f->args, "retries");
+        if (v) {
+                uint32_t n;
+                if (parse_u32(v, &n) < 0 || n > 100)
+                        return cli_usage_error(f->ctx, "--retries: '%s' is not a count 0-100", v);
+                f->dl.retries = n == 0 ? UINT32_MAX : n;
+        }
+        v = getenv("DARWINKVM_RETRY_BACKOFF_MS");
+        if (v) {
+                uint32_t n;
+                if (parse_u32(v, &n) == 0)
+                        f->dl.backoff_ms = n ? n : 1;
+        }
+        const char *cache = arg_or_env(f->args, "cache", "DARWINKVM_CACHE_DIR");
+        f->cache_dir = cache ? xstrdup(cache) : download_cache_dir();
+        install_signals();
+        return 0;
+}
+
+/* ---- recovery ---- */
+
+static int load_trusted_keys(struct fetch_ctx *f, struct rsa_public_key *custom, uint8_t **mod,
+                             const struct rsa_public_key **keys, size_t *n)
+{
+        const char *pem = cli_arg(f->args, "trust-key");
+        *keys = chunklist_apple_keys;
+        *n = chunklist_n_apple_keys;
+        if (!pem)
+                return 0;
+        _cleanup_free_ char *err = NULL;
+        size_t len;
+        uint32_t e;
+        if (rsa_public_key_load_pem(pem, mod, &len, &e, &err) < 0)
+                return cli_error(EXIT_USAGE, "--trust-key: %s", err);
+        *custom = (struct rsa_public_key){ pem, *mod, len, e };
+        *keys = custom;
+        *n = 1;
+        cli_warn(f->ctx, "trusting ONLY the key in %s for chunklists, not Apple's: use this for "
+                         "your own mirror or tests",
+                 pem);
+        return 0;
+}
+
+static int fetch_recovery(struct fetch_ctx *f)
+{
+        const struct cli_args *a = f->args;
+        const char *macos = cli_arg(a, "macos"), *board = cli_arg(a, "board-id");
+        if (!macos && !board)
+                return cli_usage_error(f->ctx, "fetch recovery needs --macos VERSION or --board-id ID");
+        _cleanup_free_ char *err = NULL;
+        struct recovery_target t = { 0 };
+        if (macos) {
+                int r = recovery_target_resolve(data_dir(f->ctx), macos, &t, &err);
+                if (r < 0)
+                        return cli_error(r == -ENOENT ? EXIT_USAGE : EXIT_ENV, "%s", err);
+        } else
+                t = (struct recovery_target){ xstrdup("-"), xstrdup("-"), xstrdup(board),
+                                              xstrdup(RECOVERY_ZERO_MLB), xstrdup("default") };
+        if (board)
+                free_and_strdup(&t.board_id, board);
+        if (cli_arg(a, "mlb"))
+                free_and_strdup(&t.mlb, cli_arg(a, "mlb"));
+        if (cli_arg(a, "os"))
+                free_and_strdup(&t.os, cli_arg(a, "os"));
+        int ret = EXIT_OK;
+        if (strlen(t.mlb) != 17)
+                ret = cli_usage_error(f->ctx, "--mlb: '%s' is not 17 characters", t.mlb);
+        else if (!streq(t.os, "default") && !streq(t.os, "latest"))
+                ret = cli_usage_error(f->ctx, "--os: '%s' is neither default nor latest", t.os);
+        if (ret) {
+                recovery_target_release(&t);
+                return ret;
+        }
+
+        struct rsa_public_key custom;
+        _cleanup_free_ uint8_t *mod = NULL;
+        const struct rsa_public_key *keys;
+        size_t n_keys;
+        ret = load_trusted_keys(f, &custom, &mod, &keys, &n_keys);
+        if (ret) {
+                recovery_target_release(&t);
+                return ret;
+        }
+
+        struct rng rng;
+        rng_init(&rng, cli_arg(a, "seed"), "recovery");
+        const char *server = arg_or_env(a, "server", "DARWINKVM_RECOVERY_SERVER");
+        struct recovery_info info = { 0 };
+        int r = recovery_query(server, t.board_id, t.mlb, t.os, &rng, &f->dl, &info, &err);
+        if (r < 0) {
+                recovery_target_release(&t);
+                return fail(r, "recovery query", err);
+        }
+        if (f->ctx->verbosity >= 0)
+                fprintf(stderr, "recovery: board-id %s, MLB %s, os %s: product %s\n", t.board_id,
+                        t.mlb, t.os, info.product);
+        recovery_target_release(&t);
+
+        struct recovery_fetch_options o = {
+                .keys = keys,
+                .n_keys = n_keys,
+                .chunklist_flags = cli_flag(a, "allow-unsigned")
+                                           ? CHUNKLIST_ALLOW_UNSIGNED | CHUNKLIST_ALLOW_BAD_SIGNATURE
+                                           : 0,
+                .download = f->dl,
+        };
+        const char *out = cli_arg(a, "output");
+        _cleanup_free_ char *image = NULL, *warning = NULL;
+        r = recovery_fetch(&info, out ? out : "com.apple.recovery.boot", &o, &image, &warning, &err);
+        if (warning)
+                fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
+        if (r < 0) {
+                recovery_info_release(&info);
+                return fail(r, "recovery image", err);
+        }
+        if (f->ctx->json) {
+                struct json_writer w;
+                out_json_begin(f->ctx, &w);
+                json_begin_object(&w);
+                json_kv_string(&w, "product", info.product);
+                json_kv_string(&w, "image", image);
+                json_kv_bool(&w, "signed", !warning);
+                json_end_object(&w);
+                recovery_info_release(&info);
+                return out_json_end(&w);
+        }
+        recovery_info_release(&info);
+        printf("%s\n", image);
+        return EXIT_OK;
+}
+
+static int fetch_list(struct fetch_ctx *f)
+{
+        _cleanup_free_ char *err = NULL;
+        struct recovery_target *t = NULL;
+        size_t n = 0;
+        int r = recovery_target_list(data_dir(f->ctx), &t, &n, &err);
+        if (r < 0)
+                return cli_error(EXIT_ENV, "%s", err);
+        bool online = cli_flag(f->args, "online");
+        const char *server = arg_or_env(f->args, "server", "DARWINKVM_RECOVERY_SERVER");
+        char **products = xcalloc(n + 1, sizeof(char *));
+        int ret = EXIT_OK;
+        for (size_t i = 0; online && i < n; i++) {
+                struct rng rng;
+                rng_init(&rng, cli_arg(f->args, "seed"), "recovery");
+                struct recovery_info info = { 0 };
+                _cleanup_free_ char *e = NULL;
+                r = recovery_query(server, t[i].board_id, t[i].mlb, t[i].os, &rng, &f->dl, &info, &e);
+                if (r == -EINTR) {
+                        ret = fail(r, "fetch list", e);
+                        break;
+                }
+                products[i] = xstrdup(r < 0 ? "unavailable" : info.product);
+                recovery_info_release(&info);
+        }
+        if (ret == EXIT_OK && f->ctx->json) {
+                struct json_writer w;
+                out_json_begin(f->ctx, &w);
+                json_begin_array(&w);
+                for (size_t i = 0; i < n; i++) {
+                        json_begin_object(&w);
+                        json_kv_string(&w, "version", t[i].version);
+                        json_kv_string(&w, "name", t[i].name);
+                        json_kv_string(&w, "board_id", t[i].board_id);
+                        json_kv_string(&w, "mlb", t[i].mlb);
+                        json_kv_string(&w, "os", t[i].os);
+                        if (online) {
+                                json_kv_bool(&w, "available", !streq(products[i], "unavailable"));
+                                json_kv_string(&w, "product",
+                                               streq(products[i], "unavailable") ? NULL : products[i]);
+                        }
+                        json_end_object(&w);
+                }
+                json_end_array(&w);
+                ret = out_json_end(&w);
+        } else if (ret == EXIT_OK) {
+                printf("%-8s %-14s %-22s %-18s %-8s%s\n", "VERSION", "NAME", "BOARD-ID", "MLB",
+                       "OS", online ? " PRODUCT" : "");
+                for (size_t i = 0; i < n; i++)
+                        printf("%-8s %-14s %-22s %-18s %-8s%s%s\n", t[i].version, t[i].name,
+                               t[i].board_id, t[i].mlb, t[i].os, online ? " " : "",
+                               online ? products[i] : "");
+                if (!online)
+                        printf("(availability and product IDs: --online asks the recovery server; "
+                               "the server's answer carries no build number)\n");
+        }
+        for (size_t i = 0; i < n; i++)
+                recovery_target_release(&t[i]);
+        free(t);
+        strv_free(products);
+        return ret;
+}
+
+/* ---- pinned assets ---- */
+
+static const char *pins_path(struct fetch_ctx *f, char **owned)
+{
+        const char *p = arg_or_env(f->args, "pins", "DARWINKVM_PINS");
+        if (p)
+                return p;
+        *owned = xasprintf("%s/assets.tsv", data_dir(f->ctx));
+        return *owned;
+}
+
+static int load_pins(struct fetch_ctx *f, struct asset_table **ret)
+{
+        _cleanup_free_ char *owned = NULL, *err = NULL;
+        const char *path = pins_path(f, &owned);
+        if (asset_table_load(path, ret, &err) < 0)
+                return cli_error(EXIT_ENV, "pin table: %s", err);
+        return 0;
+}
+
+static struct asset_fetch_options asset_options(struct fetch_ctx *f)
+{
+        return (struct asset_fetch_options){
+                .server = arg_or_env(f->args, "server", "DARWINKVM_ASSET_SERVER"),
+                .cache_dir = f->cache_dir,
+                .allow_unpinned = cli_flag(f->args, "allow-unpinned"),
+                .download = f->dl,
+        };
+}
+
+/* Fetches one asset and prints or installs it. */
+static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi)
+{
+        struct asset_fetch_options o = asset_options(f);
+        _cleanup_free_ char *path = NULL, *warning = NULL, *err = NULL;
+        int r = asset_fetch(a, &o, &path, &warning, &err);
+        if (warning)
+                fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
+        if (r < 0)
+                return fail(r, a->name, err);
+        if (efi) {
+                if (streq(a->kind, "opencore")) {
+                        _cleanup_strv_free_ char **drivers = NULL;
+                        for (size_t i = 0; i < f->args->n; i++)
+                                if (streq(f->args->names[i], "driver")) {
+                                        if (!drivers)
+                                                drivers = xcalloc(1, sizeof(char *));
+                                        drivers = strv_push(drivers, f->args->values[i]);
+                                }
+                        r = efi_install_opencore(path, efi, (const char *const *) drivers, &err);
+                } else if (streq(a->kind, "kext"))
+                        r = efi_install_kext(path, efi, NULL, NULL, &err);
+                else
+                        r = efi_install_driver(path, efi, &err);
+                if (r < 0)
+                        return fail(r, a->name, err);
+        }
+        printf("%s\t%s\t%s\n", a->name, a->version, path);
+        return EXIT_OK;
+}
+
+static int fetch_assets(struct fetch_ctx *f, const char *kind)
+{
+        _cleanup_(asset_table_freep) struct asset_table *t = NULL;
+        int ret = load_pins(f, &t);
+        if (ret)
+                return ret;
+        const char *efi = cli_arg(f->args, "efi");
+        const char *zip = cli_arg(f->args, "zip");
+        if (zip) {
+                /* Offline: a local release zip straight into the EFI tree. */
+                if (!efi)
+                        return cli_usage_error(f->ctx, "--zip needs --efi DIR");
+                _cleanup_free_ char *err = NULL;
+                int r = streq(kind, "opencore") ? efi_install_opencore(zip, efi, NULL, &err)
+                                                : efi_install_kext(zip, efi, NULL, NULL, &err);
+                if (r < 0)
+                        return fail(r, zip, err);
+                printf("%s\t%s\n", zip, efi);
+                return EXIT_OK;
+        }
+        char **names = f->args->positional + 1;
+        if (names[0]) {
+                for (char **n = names; *n; n++) {
+                        const struct asset *a = asset_find(t, *n);
+                        if (!a || (!streq(a->kind, kind) && !(streq(kind, "kext") && streq(a->kind, "driver"))))
+                                return cli_usage_error(f->ctx, "'%s' is not a %s in the pin table %s",
+                                                       *n, kind, t->path);
+                        ret = fetch_one(f, a, efi);
+                        if (ret)
+                                return ret;
+                }
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < t->n; i++)
+                if (streq(t->items[i].kind, kind)) {
+                        ret = fetch_one(f, &t->items[i], efi);
+                        if (ret)
+                                return ret;
+                }
+        return EXIT_OK;
+}
+
+static int fetch_pins(struct fetch_ctx *f)
+{
+        _cleanup_(asset_table_freep) struct asset_table *t = NULL;
+        int ret = load_pins(f, &t);
+        if (ret)
+                return ret;
+        char **names = f->args->positional + 1;
+        if (cli_flag(f->args, "update")) {
+                struct asset_fetch_options o = asset_options(f);
+                size_t changed = 0;
+                for (size_t i = 0; i < t->n; i++) {
+                        struct asset *a = &t->items[i];
+                        if (names[0] && !strv_contains(names, a->name))
+                                continue;
+                        bool ch = false;
+                        _cleanup_free_ char *err = NULL;
+                        int r = asset_pin_update(a, &o, &ch, &err);
+                        if (r < 0)
+                                return fail(r, a->name, err);
+                        changed += ch;
+                        char hex[SHA256_HEX_LEN + 1];
+                        hex_encode(a->sha256, SHA256_LEN, hex);
+                        printf("%s\t%s\t%" PRIu64 "\t%s%s\n", a->name, a->version, a->size, hex,
+                               ch ? "\t(new pin)" : "");
+                }
+                _cleanup_free_ char *err = NULL;
+                if (changed && asset_table_save(t, t->path, &err) < 0)
+                        return cli_error(EXIT_ENV, "%s", err);
+                fprintf(stderr, "%zu pin(s) changed in %s: review the diff before committing it\n",
+                        changed, t->path);
+                return EXIT_OK;
+        }
+        if (f->ctx->json) {
+                struct json_writer w;
+                out_json_begin(f->ctx, &w);
+                json_begin_array(&w);
+                for (size_t i = 0; i < t->n; i++) {
+                        const struct asset *a = &t->items[i];
+                        char hex[SHA256_HEX_LEN + 1];
+                        hex_encode(a->sha256, SHA256_LEN, hex);
+                        json_begin_object(&w);
+                        json_kv_string(&w, "name", a->name);
+                        json_kv_string(&w, "version", a->version);
+                        json_kv_string(&w, "kind", a->kind);
+                        json_kv_string(&w, "url", a->url);
+                        json_kv_bool(&w, "pinned", a->pinned);
+                        if (a->size)
+                                json_kv_uint(&w, "size", a->size);
+                        json_kv_string(&w, "sha256", a->pinned ? hex : NULL);
+                        json_end_object(&w);
+                }
+                json_end_array(&w);
+                return out_json_end(&w);
+        }
+        size_t unpinned = 0;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct asset *a = &t->items[i];
+                char hex[SHA256_HEX_LEN + 1] = "-";
+                if (a->pinned)
+                        hex_encode(a->sha256, SHA256_LEN, hex);
+                else
+                        unpinned++;
+                printf("%-26s %-8s %-9s %s\n", a->name, a->version, a->kind,
+                       a->pinned ? hex : "NOT PINNED");
+        }
+        if (unpinned)
+                fprintf(stderr, "%zu asset(s) not pinned in %s: they are refused unless "
+                                "--allow-unpinned; 'fetch pins --update' records pins\n",
+                        unpinned, t->path);
+        return EXIT_OK;
+}
+
+int verb_fetch(struct cli_context *ctx, const struct cli_args *args)
+{
+        const char *what = args->positional[0];
+        struct fetch_ctx f = { .ctx = ctx, .args = args };
+        static const char *const words[] = { "recovery", "list", "installer", "opencore", "kexts", "pins", NULL };
+        bool known = false;
+        for (size_t i = 0; words[i]; i++)
+                known |= streq(words[i], what);
+        if (!known)
+                return cli_usage_error(ctx, "unknown fetch target '%s' (recovery, list, installer, "
+                                            "opencore, kexts, pins)",
+                                       what);
+        if (!streq(what, "kexts") && !streq(what, "opencore") && !streq(what, "pins") && args->positional[1])
+                return cli_usage_error(ctx, "fetch %s takes no further arguments", what);
+        int ret = setup(&f);
+        if (ret == EXIT_OK) {
+                if (streq(what, "recovery"))
+                        ret = fetch_recovery(&f);
+                else if (streq(what, "list"))
+                        ret = fetch_list(&f);
+                else if (streq(what, "opencore"))
+                        ret = fetch_assets(&f, "opencore");
+                else if (streq(what, "kexts"))
+                        ret = fetch_assets(&f, "kext");
+                else if (streq(what, "pins"))
+                        ret = fetch_pins(&f);
+                else
+                        ret = verb_fetch_installer(ctx, args, &f.dl);
+        }
+        free(f.cache_dir);
+        if (ret == EXIT_OK && interrupted)
+                ret = EXIT_INTERRUPTED;
+        return ret;
+}
