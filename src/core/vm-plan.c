@@ -281,14 +281,28 @@ static void plan_cpu(struct problems *pr, const struct vmspec *s, const struct h
         }
         unsigned tpc = logical / n_cores ? logical / n_cores : 1;
         if (s->host_cores >= n_cores) {
-                problem(pr, "cpu.host_cores",
-                        "%u leaves none of the host's %u cores to the "
-                        "guest, expected at most %u",
+                problem(pr, "cpu.host_cores", "%u leaves none of the host's %u cores to the "
+                                              "guest, expected at most %u",
                         s->host_cores, n_cores, n_cores - 1);
                 host_cpu_cores_free(cores);
                 return;
         }
-        unsigned available = logical - s->host_cores * tpc;
+        /* The host threads the guest may use: those of the cores not kept, in core order, each
+         * core's siblings together (hybrid CPUs have cores with and without SMT). */
+        _cleanup_free_ int *usable = xcalloc(logical + 1, sizeof(int));
+        unsigned available = 0, kept_threads = 0;
+        if (cores) {
+                for (size_t c = 0; cores[c]; c++)
+                        for (size_t k = 0; cores[c][k] >= 0; k++) {
+                                if (c < s->host_cores)
+                                        kept_threads++;
+                                else if (available < logical)
+                                        usable[available++] = cores[c][k];
+                        }
+        } else {
+                kept_threads = s->host_cores * tpc;
+                available = logical - kept_threads;
+        }
         unsigned vcpus = s->vcpus;
         if (!vcpus) {
                 vcpus = available;
@@ -304,20 +318,17 @@ static void plan_cpu(struct problems *pr, const struct vmspec *s, const struct h
                         cores_wanted *= 2;
         }
         if (cores_wanted & (cores_wanted - 1))
-                problem(pr, "cpu.cores",
-                        "%u is not a power of two, expected 1, 2, 4, 8, 16 or 32 "
-                        "(XNU boots only those)",
+                problem(pr, "cpu.cores", "%u is not a power of two, expected 1, 2, 4, 8, 16 or 32 "
+                                         "(XNU boots only those)",
                         cores_wanted);
-        if (vcpus > cores_wanted * 2)
-                problem(pr, "cpu.vcpus",
-                        "%u is more than the topology's %u (cpu.cores %u x 2 "
-                        "threads), expected at most %u",
+        else if (vcpus > cores_wanted * 2)
+                problem(pr, "cpu.vcpus", "%u is more than the topology's %u (cpu.cores %u x 2 "
+                                         "threads), expected at most %u",
                         vcpus, cores_wanted * 2, cores_wanted, cores_wanted * 2);
         else if (vcpus > available)
-                problem(pr, "cpu.vcpus",
-                        "%u is more than the host's %u threads less the %u kept "
-                        "for the host, expected at most %u",
-                        vcpus, logical, s->host_cores * tpc, available);
+                problem(pr, "cpu.vcpus", "%u is more than the host's %u threads less the %u kept "
+                                         "for the host, expected at most %u",
+                        vcpus, logical, kept_threads, available);
         p->cores = cores_wanted;
         p->max_vcpus = cores_wanted * 2;
         p->vcpus = vcpus;
@@ -327,18 +338,13 @@ static void plan_cpu(struct problems *pr, const struct vmspec *s, const struct h
         p->pin = s->pin && cores && vcpus <= available;
         if (p->pin) {
                 p->vcpu_pins = xcalloc(vcpus, sizeof(int));
-                for (unsigned v = 0; v < vcpus; v++) {
-                        const int *core = cores[s->host_cores + v / tpc];
-                        unsigned t = v % tpc, k = 0;
-                        while (k < t && core[k + 1] >= 0)
-                                k++;
-                        p->vcpu_pins[v] = core[k];
-                }
+                for (unsigned v = 0; v < vcpus; v++)
+                        p->vcpu_pins[v] = usable[v];
                 _cleanup_buf_ struct buf b = BUF_INIT;
-                _cleanup_free_ int *kept = xcalloc(s->host_cores * 8 + 1, sizeof(int));
+                _cleanup_free_ int *kept = xcalloc(kept_threads + 1, sizeof(int));
                 size_t nk = 0;
                 for (unsigned c = 0; c < s->host_cores; c++)
-                        for (size_t k = 0; cores[c][k] >= 0 && k < 8; k++)
+                        for (size_t k = 0; cores[c][k] >= 0 && nk < kept_threads; k++)
                                 kept[nk++] = cores[c][k];
                 qsort(kept, nk, sizeof(int), cmp_int);
                 for (size_t k = 0; k < nk; k++)

@@ -515,7 +515,8 @@ static char *set_value(struct vmspec *s, size_t k, const char *raw)
                         if (d->type == K_BDF_LIST) {
                                 char *bdf = normalize_bdf(*p);
                                 if (!bdf)
-                                        return xasprintf("'%s': a comma-separated list of PCI "
+                                        return xasprintf("\001'%s' is not valid, expected a "
+                                                         "comma-separated list of PCI "
                                                          "addresses (0000:00:14.0)",
                                                          *p);
                                 out = strv_consume(out, bdf);
@@ -526,7 +527,8 @@ static char *set_value(struct vmspec *s, size_t k, const char *raw)
                                 if (!colon || colon - id != 4 || strlen(colon + 1) != 4 ||
                                     (*colon = 0, parse_hex_u32(id, &vid) < 0) ||
                                     parse_hex_u32(colon + 1, &pid) < 0)
-                                        return xasprintf("'%s': a comma-separated list of USB "
+                                        return xasprintf("\001'%s' is not valid, expected a "
+                                                         "comma-separated list of USB "
                                                          "vendor:product IDs (046d:c52b)",
                                                          *p);
                                 *colon = ':';
@@ -536,8 +538,8 @@ static char *set_value(struct vmspec *s, size_t k, const char *raw)
                                 size_t n = strv_length(out);
                                 for (size_t i = 0; i + 1 < n; i++)
                                         if (streq(out[i], out[n - 1]))
-                                                return xasprintf("'%s' listed twice: each device "
-                                                                 "once",
+                                                return xasprintf("\001'%s' is listed twice, "
+                                                                 "expected each device once",
                                                                  out[n - 1]);
                         }
                 }
@@ -696,6 +698,12 @@ int vmspec_parse(const char *path, const char *text, struct vmspec **ret, char *
                 l->key = k;
                 l->raw = xstrdup(value);
                 _cleanup_free_ char *expected = set_value(s, k, value);
+                if (expected && expected[0] == '\001') {
+                        /* A message about one item of a list, already whole. */
+                        *reterr = xasprintf("%s:%u: %s: %s", s->path, lineno, vmspec_key_name(k),
+                                            expected + 1);
+                        return -EINVAL;
+                }
                 if (expected) {
                         *reterr = xasprintf("%s:%u: %s: '%s' is not valid, expected %s", s->path,
                                             lineno, vmspec_key_name(k), value, expected);

@@ -14,7 +14,7 @@ dest=$2
 src=$tests/fixtures/hosts
 rm -rf "$dest"
 mkdir -p "$dest"
-for h in intel-nvidia-single amd-navi21 pop-dual-gpu no-avx2; do
+for h in intel-nvidia-single amd-navi21 pop-dual-gpu no-avx2 iommu-off; do
 	cp -a "$src/$h" "$dest/$h"
 done
 cp -a "$src/intel-nvidia-single" "$dest/intel-8c16t"
