@@ -142,6 +142,7 @@ int verb_fetch_installer(struct cli_context *ctx, const struct cli_args *args,
 /* end issue 6 */
 
 /* issue 7: vm */
+int verb_vm(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 7 */
 
 /* issue 8: host preparation */

@@ -127,6 +127,18 @@ static const struct cli_option fetch_options[] = {
 /* end issue 6 */
 
 /* issue 7: vm */
+static const struct cli_option vm_options[] = {
+        { "connect", 'c', ARG_REQUIRED, "URI",
+          "libvirt URI (default: qemu:///system for root, else qemu:///session)" },
+        { "tcg", 0, ARG_NONE, NULL, "xml/qemu/define: TCG emulation instead of KVM" },
+        { "headless", 0, ARG_NONE, NULL, "xml/qemu/define: no display and no video device" },
+        { "serial", 0, ARG_REQUIRED, "FILE", "xml/qemu/define: the serial console to FILE" },
+        { "print", 'p', ARG_NONE, NULL, "qemu: print the command line instead of running it" },
+        { "force", 'f', ARG_NONE, NULL, "stop: power off at once instead of an ACPI shutdown" },
+        { "timeout", 0, ARG_REQUIRED, "SECONDS", "stop: how long to wait (default 120)" },
+        { "nvram", 0, ARG_NONE, NULL, "undefine: also remove the VM's NVRAM" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 7 */
 
 /* issue 8: host preparation */
@@ -229,6 +241,17 @@ const struct verb cli_verbs[] = {
         /* end issue 6 */
 
         /* issue 7: vm */
+        { "vm", "xml|qemu|define|undefine|start|stop|status NAME|PATH [--connect URI]",
+          "Generate, define and run the VM of a vm.conf",
+          "vm xml NAME          the libvirt domain XML of the VM's spec\n"
+          "vm qemu NAME         run it with plain QEMU (--print: show the command line)\n"
+          "vm define NAME       define (or redefine, keeping UUID and NVRAM) it in libvirt\n"
+          "vm start|stop NAME   start it, or shut it down (--force: power off)\n"
+          "vm undefine NAME     remove it from libvirt (--nvram: and its NVRAM)\n"
+          "vm status NAME       its libvirt state\n"
+          "NAME is a VM under ~/.local/share/darwinkvm/vms (root: /var/lib/darwinkvm/vms)\n"
+          "or a path to a vm.conf. The spec is checked against the host (--root) first.",
+          vm_options, "xml qemu define undefine start stop status", 2, 2, verb_vm },
         /* end issue 7 */
 
         /* issue 8: host preparation */
