@@ -375,6 +375,11 @@ char *journal_entry_format(const struct journal_entry *e)
                 put_field(&b, f->path);
                 buf_putc(&b, '\n');
         }
+        STRV_FOREACH(d, e->dirs) {
+                buf_puts(&b, "mkdir\t");
+                put_field(&b, *d);
+                buf_putc(&b, '\n');
+        }
         for (size_t i = 0; i < e->n_commands; i++) {
                 buf_puts(&b, command_kind_names[e->commands[i].kind]);
                 STRV_FOREACH(a, e->commands[i].argv) {
@@ -395,6 +400,7 @@ void journal_entry_release(struct journal_entry *e)
                 command_release(&e->commands[i]);
         free(e->commands);
         free(e->verb);
+        strv_free(e->dirs);
         *e = (struct journal_entry){ 0 };
 }
 
@@ -456,6 +462,10 @@ static int parse_entry_line(char **f, unsigned lineno, struct journal_entry *e, 
                         .uid = (uid_t) uid,
                         .gid = (gid_t) gid,
                 };
+                return 0;
+        }
+        if (streq(f[0], "mkdir") && n == 2 && f[1][0] == '/') {
+                e->dirs = strv_push(e->dirs ? e->dirs : xcalloc(1, sizeof(char *)), f[1]);
                 return 0;
         }
         for (size_t k = 0; k < ELEMENTSOF(command_kind_names); k++)
@@ -655,6 +665,21 @@ static int restore_file(const struct root *r, const char *path, bool existed, co
         return k;
 }
 
+/* Removes the directories an entry created, children first, where they are empty. */
+static void remove_dirs(const struct root *r, char *const *dirs)
+{
+        for (size_t i = strv_length(dirs); i-- > 0;) {
+                const char *slash = strrchr(dirs[i], '/');
+                if (!slash)
+                        continue;
+                _cleanup_free_ char *parent = slash == dirs[i] ? xstrdup("/")
+                                                               : xstrndup(dirs[i], (size_t) (slash - dirs[i]));
+                _cleanup_close_ int fd = root_openat(r, parent, O_PATH | O_DIRECTORY, 0);
+                if (fd >= 0 && unlinkat(fd, slash + 1, AT_REMOVEDIR) == 0)
+                        journal_count_write();
+        }
+}
+
 static int run_commands(struct prep *p, const struct command *cmds, size_t n, bool undo,
                         char **reterr)
 {
@@ -721,8 +746,26 @@ int journal_apply(struct prep *p, struct change_set *cs, unsigned *ret_id, char 
                 return k;
         }
 
+        /* The directories new files need, parents first: created after the entry names them. */
+        _cleanup_strv_free_ char **dirs = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                if (cs->files[i].existed)
+                        continue;
+                _cleanup_free_ char *d = xstrdup(cs->files[i].path);
+                _cleanup_strv_free_ char **chain = xcalloc(1, sizeof(char *));
+                for (char *slash = strrchr(d, '/'); slash && slash != d; slash = strrchr(d, '/')) {
+                        *slash = 0;
+                        if (root_is_dir(r, d))
+                                break;
+                        chain = strv_push(chain, d);
+                }
+                for (size_t j = strv_length(chain); j-- > 0;)
+                        if (!strv_contains(dirs, chain[j]))
+                                dirs = strv_push(dirs, chain[j]);
+        }
+
         /* Write ahead: the backups and the entry before any target. */
-        struct journal_entry e = { .id = id, .verb = cs->verb, .time = p->now };
+        struct journal_entry e = { .id = id, .verb = cs->verb, .time = p->now, .dirs = dirs };
         e.files = xcalloc(n, sizeof(*e.files));
         e.n_files = n;
         e.commands = cs->commands;
@@ -759,23 +802,20 @@ int journal_apply(struct prep *p, struct change_set *cs, unsigned *ret_id, char 
                 return k;
 
         size_t done = 0;
-        for (; done < n; done++) {
-                const struct file_change *c = &cs->files[done];
-                if (!c->existed) {
-                        _cleanup_free_ char *parent =
-                                xstrndup(c->path, (size_t) (strrchr(c->path, '/') - c->path));
-                        if (*parent && (k = root_mkdir_p(r, parent, 0755)) < 0) {
-                                *reterr = xasprintf("%s: cannot create: %s", parent, strerror(-k));
-                                break;
-                        }
+        STRV_FOREACH(d, dirs)
+                if ((k = root_mkdir_p(r, *d, 0755)) < 0) {
+                        *reterr = xasprintf("%s: cannot create: %s", *d, strerror(-k));
+                        break;
                 }
+        for (; k >= 0 && done < n; done++) {
+                const struct file_change *c = &cs->files[done];
                 k = root_write_file_atomic(r, c->path, c->new, c->new_len, c->mode, NULL, reterr);
                 if (k < 0)
                         break;
                 journal_count_write();
                 prep_log(p, "wrote %s", c->path);
         }
-        if (done < n) {
+        if (k < 0) {
                 /* Put back what was written; the entry says undone. */
                 for (size_t i = done; i-- > 0;) {
                         const struct file_change *c = &cs->files[i];
@@ -783,6 +823,7 @@ int journal_apply(struct prep *p, struct change_set *cs, unsigned *ret_id, char 
                         (void) restore_file(r, c->path, c->existed, c->old, c->old_len, c->mode,
                                             c->uid, c->gid, &ignored);
                 }
+                remove_dirs(r, dirs);
                 _cleanup_free_ char *ignored = NULL;
                 (void) set_state(r, id, JOURNAL_UNDONE, &ignored);
                 return k;
@@ -1021,6 +1062,7 @@ static int undo_entry(struct prep *p, struct journal_entry *e, char **reterr)
                         }
                 return 0;
         }
+        remove_dirs(r, e->dirs);
         int k = set_state(r, e->id, JOURNAL_UNDONE, reterr);
         if (k < 0)
                 return k;

@@ -137,6 +137,7 @@ struct journal_entry {
         size_t n_files;
         struct command *commands;
         size_t n_commands;
+        char **dirs; /* directories created for new files, parents first */
 };
 
 void journal_entry_release(struct journal_entry *e);

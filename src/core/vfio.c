@@ -57,7 +57,7 @@ int vfio_target_make(const struct host *h, const struct root *r, char *const *bd
                 if (pci_class_is_ignorable(d->class_code)) {
                         *reterr = xasprintf("%s: a bridge; bridges are never passed through", *b);
                         vfio_target_release(&t);
-                        return -EPERM;
+                        return -ECANCELED;
                 }
                 const struct host_iommu_group *g =
                         d->iommu_group >= 0 ? host_iommu_group_find(h, d->iommu_group) : NULL;
@@ -73,7 +73,7 @@ int vfio_target_make(const struct host *h, const struct root *r, char *const *bd
                                             "read; refusing to guess",
                                             *b, g->id, g->unknown_bdfs[0]);
                         vfio_target_release(&t);
-                        return -EPERM;
+                        return -ECANCELED;
                 }
                 for (size_t i = 0; i < g->n_devices; i++) {
                         const struct host_pci_device *o = &h->pci.devices[g->devices[i]];
@@ -81,6 +81,17 @@ int vfio_target_make(const struct host *h, const struct root *r, char *const *bd
                                 continue;
                         bool boot_display_ok =
                                 allow_boot_display && pci_class_is_display(o->class_code);
+                        if (o->has_ids && pci_class_is_display(o->class_code) &&
+                            o->boot_vga == 1 && !boot_display_ok) {
+                                *reterr = xasprintf(
+                                        "%s: %s is the boot display, the host's screen; for "
+                                        "single-GPU passthrough install the hook (darwinkvm host "
+                                        "hooks install --vm NAME), which hands it over only while "
+                                        "the VM runs",
+                                        *b, o->bdf);
+                                vfio_target_release(&t);
+                                return -ECANCELED;
+                        }
                         if (!o->has_ids || (pci_device_is_host_essential(o) && !boot_display_ok)) {
                                 *reterr = xasprintf(
                                         "%s: IOMMU group %d also holds %s (class %06x), which "
@@ -88,7 +99,7 @@ int vfio_target_make(const struct host *h, const struct root *r, char *const *bd
                                         "override kernel could split it)",
                                         *b, g->id, o->bdf, o->class_code);
                                 vfio_target_release(&t);
-                                return -EPERM;
+                                return -ECANCELED;
                         }
                         if (!strv_contains(t.bdfs, o->bdf))
                                 t.bdfs = strv_push(t.bdfs, o->bdf);
@@ -282,14 +293,15 @@ int vfio_boot_plan(const struct root *r, const struct vfio_target *t, struct cha
 
 int prep_write_attr(struct prep *p, const char *path, const char *value, char **reterr)
 {
+        int shown = (int) strcspn(value, "\n");
         if (p->dry_run) {
-                prep_log(p, "would write '%s' to %s", value, path);
+                prep_log(p, "would write '%.*s' to %s", shown, value, path);
                 return 0;
         }
         int k = root_write_attr(p->root, path, value, reterr);
         if (k < 0)
                 return k;
-        prep_log(p, "wrote '%s' to %s", value, path);
+        prep_log(p, "wrote '%.*s' to %s", shown, value, path);
         return 0;
 }
 
