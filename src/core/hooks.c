@@ -140,14 +140,14 @@ static char *hook_script(char *const *vms)
                      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
                      "export PATH\n"
                      "case \"$1\" in\n");
-        buf_puts(&b, "");
+        buf_puts(&b, "        ");
         for (size_t i = 0; vms[i]; i++) {
-                buf_puts(&b, i == 0 ? "        " : "        | ");
+                if (i)
+                        buf_puts(&b, " | ");
                 put_sh_single(&b, vms[i]);
-                buf_putc(&b, '\n');
         }
         buf_puts(&b,
-                 "        ) ;;\n"
+                 ") ;;\n"
                  "        *) exit 0 ;;\n"
                  "esac\n"
                  "log=/var/log/libvirt/darwinkvm-hook.log\n"
