@@ -146,6 +146,8 @@ int verb_vm(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 7 */
 
 /* issue 8: host preparation */
+int verb_host(struct cli_context *ctx, const struct cli_args *args);
+int verb_hook(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 8 */
 
 /* issue 9: new, verify, ppc */

@@ -142,6 +142,33 @@ static const struct cli_option vm_options[] = {
 /* end issue 7 */
 
 /* issue 8: host preparation */
+static const struct cli_option host_options[] = {
+        { "dry-run", 'n', ARG_NONE, NULL,
+          "show the diff and the commands, write nothing (the default when not root)" },
+        { "apply", 0, ARG_NONE, NULL, "write even when not root (a tree given with --root)" },
+        { "add", 0, ARG_REQUIRED, "P", "kernel-params: add parameter P (repeatable)" },
+        { "remove", 0, ARG_REQUIRED, "P",
+          "kernel-params: remove P, or every KEY=... (repeatable)" },
+        { "recommended", 0, ARG_NONE, NULL, "kernel-params: what this host's plan needs" },
+        { "all", 0, ARG_NONE, NULL, "undo: every change, newest first" },
+        { "vm", 0, ARG_REQUIRED, "NAME", "hooks: a VM the hook acts for (repeatable)" },
+        { "gpu", 0, ARG_REQUIRED, "BDF", "hooks: the GPU the VMs take (default: the boot GPU)" },
+        { "reset-workaround", 0, ARG_REQUIRED, "vendor-reset|suspend|none",
+          "hooks: the AMD reset-bug workaround" },
+        { "nic", 0, ARG_REQUIRED, "IF", "bridge: the Ethernet interface to enslave to br0" },
+        { "user", 'u', ARG_REQUIRED, "NAME", "setup: the account that will run VMs" },
+        { "hugepages", 0, ARG_REQUIRED, "SIZE", "setup: reserve SIZE (8G) of huge pages" },
+        { "evdev", 0, ARG_NONE, NULL,
+          "setup: allow the keyboards and mice for evdev in qemu.conf" },
+        { "yes", 'y', ARG_NONE, NULL, "setup: install the packages" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_option hook_options[] = {
+        { "dry-run", 'n', ARG_NONE, NULL, "log the steps, do nothing" },
+        { "apply", 0, ARG_NONE, NULL, "act even when not root (a tree given with --root)" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 8 */
 
 /* issue 9: new, verify, ppc */
@@ -255,6 +282,27 @@ const struct verb cli_verbs[] = {
         /* end issue 7 */
 
         /* issue 8: host preparation */
+        { "host", "kernel-params|vfio|hooks|bridge|setup|governor|status|undo [ARGS] [--dry-run]",
+          "Prepare the host, with a diff first, a backup and undo",
+          "host kernel-params --add P | --remove P | --recommended\n"
+          "                       kernel parameters in GRUB, systemd-boot, kernelstub or grubby\n"
+          "host vfio boot BDF...  vfio-pci at boot: modprobe.d options, softdeps, initramfs\n"
+          "host vfio bind|unbind BDF...  vfio-pci now (whole IOMMU groups), and back\n"
+          "host hooks install --vm NAME... | uninstall   single-GPU libvirt hook\n"
+          "host bridge --nic IF   br0 over an Ethernet interface (networkd or NetworkManager)\n"
+          "host setup [--user U] [--hugepages SIZE] [--evdev] [--yes]   packages, groups\n"
+          "host governor performance|restore   the CPU frequency governor\n"
+          "host status            what darwinkvm changed, and whether it is still in place\n"
+          "host undo ID|--all     put the previous bytes back, newest first\n"
+          "Every file change is shown as a unified diff, written atomically with a backup and\n"
+          "recorded in /var/lib/darwinkvm/journal. Without root it is a dry run.",
+          host_options, "kernel-params vfio hooks bridge setup governor status undo", 1, -1,
+          verb_host },
+        { "hook", "prepare|release NAME", "Run the single-GPU steps (called by the libvirt hook)",
+          "hook prepare NAME   stop the display manager, unbind the consoles and the\n"
+          "                    framebuffer, unload the GPU drivers, bind vfio-pci\n"
+          "hook release NAME   undo exactly what prepare recorded, in reverse order",
+          hook_options, "prepare release", 2, 2, verb_hook },
         /* end issue 8 */
 
         /* issue 9: new, verify, ppc */
