@@ -15,6 +15,9 @@ struct progress_sink {
         /* The step is over (successfully or not). */
         void (*finish)(void *userdata, const char *label);
         void *userdata;
+        /* Work counted in stages, not bytes: "boot: opencore (2 of 3)". */
+        void (*stage)(void *userdata, const char *label, const char *stage, unsigned done,
+                      unsigned total);
 };
 
 static inline void progress_update(const struct progress_sink *p, const char *label, uint64_t done,
@@ -22,6 +25,13 @@ static inline void progress_update(const struct progress_sink *p, const char *la
 {
         if (p && p->update)
                 p->update(p->userdata, label, done, total);
+}
+
+static inline void progress_stage(const struct progress_sink *p, const char *label,
+                                  const char *stage, unsigned done, unsigned total)
+{
+        if (p && p->stage)
+                p->stage(p->userdata, label, stage, done, total);
 }
 
 static inline void progress_finish(const struct progress_sink *p, const char *label)

@@ -81,6 +81,20 @@ static void on_update(void *userdata, const char *label, uint64_t done, uint64_t
         draw(p, label, done, total, t);
 }
 
+static void on_stage(void *userdata, const char *label, const char *stage, unsigned done,
+                     unsigned total)
+{
+        struct cli_progress *p = userdata;
+        if (p->quiet)
+                return;
+        if (p->tty) {
+                fprintf(stderr, "\r\033[K%s: %s (%u of %u)", label, stage, done, total);
+                p->drawn = true;
+        } else
+                fprintf(stderr, "%s: %s (%u of %u)\n", label, stage, done, total);
+        fflush(stderr);
+}
+
 static void on_finish(void *userdata, const char *label)
 {
         struct cli_progress *p = userdata;
@@ -95,7 +109,10 @@ static void on_finish(void *userdata, const char *label)
 void cli_progress_init(struct cli_progress *p, const struct cli_context *ctx)
 {
         *p = (struct cli_progress){
-                .sink = { .update = on_update, .finish = on_finish, .userdata = p },
+                .sink = { .update = on_update,
+                          .finish = on_finish,
+                          .userdata = p,
+                          .stage = on_stage },
                 .tty = isatty(STDERR_FILENO),
                 .quiet = ctx->verbosity < 0,
         };

@@ -151,6 +151,7 @@ int verb_hook(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 8 */
 
 /* issue 9: new, verify, ppc */
+int verb_verify(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 9 */
 
 /* Parses the global options before the verb; *ret_verb_index is the verb's position in @argv. */

@@ -106,13 +106,15 @@ static const struct cli_option fetch_options[] = {
           "recovery: accept an unsigned or wrongly signed chunklist (loud warning)" },
         { "trust-key", 0, ARG_REQUIRED, "PEM",
           "recovery: trust only this RSA public key for chunklists instead of Apple's" },
-        { "pins", 0, ARG_REQUIRED, "FILE", "the pin table (default data/assets.tsv; env DARWINKVM_PINS)" },
+        { "pins", 0, ARG_REQUIRED, "FILE",
+          "the pin table (default data/assets.tsv; env DARWINKVM_PINS)" },
         { "allow-unpinned", 0, ARG_NONE, NULL,
           "opencore/kexts: take assets without a pin, unchecked (loud warning)" },
         { "update", 0, ARG_NONE, NULL, "pins: download the assets and record their pins" },
         { "efi", 0, ARG_REQUIRED, "DIR",
           "opencore/kexts: install into the EFI tree under DIR (DIR/EFI/...)" },
-        { "zip", 0, ARG_REQUIRED, "FILE", "opencore/kexts: use this local zip (offline, with --efi)" },
+        { "zip", 0, ARG_REQUIRED, "FILE",
+          "opencore/kexts: use this local zip (offline, with --efi)" },
         { "driver", 0, ARG_REQUIRED, "NAME",
           "opencore: a driver to install (repeatable; default OpenRuntime ResetNvramEntry "
           "OpenHfsPlus)" },
@@ -120,7 +122,8 @@ static const struct cli_option fetch_options[] = {
         { "online", 0, ARG_NONE, NULL, "list: ask the recovery server which versions it serves" },
         { "cache", 0, ARG_REQUIRED, "DIR",
           "download cache (default $XDG_CACHE_HOME/darwinkvm; env DARWINKVM_CACHE_DIR)" },
-        { "retries", 0, ARG_REQUIRED, "N", "retries per mirror on 5xx and dropped connections (4)" },
+        { "retries", 0, ARG_REQUIRED, "N",
+          "retries per mirror on 5xx and dropped connections (4)" },
         { "seed", 0, ARG_REQUIRED, "SEED", "deterministic random fields in the recovery request" },
         { NULL, 0, 0, NULL, NULL },
 };
@@ -172,6 +175,10 @@ static const struct cli_option hook_options[] = {
 /* end issue 8 */
 
 /* issue 9: new, verify, ppc */
+static const struct cli_option verify_options[] = {
+        { "timeout", 't', ARG_REQUIRED, "S", "give up after S seconds (default 120)" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 9 */
 
 const struct verb cli_verbs[] = {
@@ -306,6 +313,14 @@ const struct verb cli_verbs[] = {
         /* end issue 8 */
 
         /* issue 9: new, verify, ppc */
+        { "verify", "NAME [--timeout S]", "Boot a VM headless and report how far it gets",
+          "Boots the VM (by name or vm.conf path) headless with its serial console in a file and\n"
+          "reports whether the firmware started the OpenCore disk, OpenCore started and OpenCore\n"
+          "showed its picker, with the time each stage took. The VM's files are not changed: the\n"
+          "boot uses a copy of the OpenCore disk with OpenCore's serial log switched on, a fresh\n"
+          "NVRAM and snapshot mode for the other disks. TCG when KVM cannot run the guest.\n"
+          "Exit status 1 with the last lines of the log when the picker is not reached.",
+          verify_options, NULL, 1, 1, verb_verify },
         /* end issue 9 */
 
         { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL,

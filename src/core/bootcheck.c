@@ -105,7 +105,8 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
         uint64_t start = now_ms();
         _cleanup_buf_ struct buf log = {};
         _cleanup_close_ int fd = -1;
-        size_t next = 0, pos = 0;
+        size_t next = 0, pos = 0, reported = 0;
+        progress_stage(progress, "boot", "starting", 0, (unsigned) n_stages);
         for (;;) {
                 if (fd < 0)
                         fd = open(serial_path, O_RDONLY | O_CLOEXEC);
@@ -126,7 +127,11 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
                         pos = end;
                         next++;
                 }
-                progress_update(progress, "boot", next, n_stages);
+                if (next > reported) {
+                        progress_stage(progress, "boot", stages[next - 1].name, (unsigned) next,
+                                       (unsigned) n_stages);
+                        reported = next;
+                }
                 if (next == n_stages)
                         break;
                 int status = 0;

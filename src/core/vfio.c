@@ -81,8 +81,8 @@ int vfio_target_make(const struct host *h, const struct root *r, char *const *bd
                                 continue;
                         bool boot_display_ok =
                                 allow_boot_display && pci_class_is_display(o->class_code);
-                        if (o->has_ids && pci_class_is_display(o->class_code) &&
-                            o->boot_vga == 1 && !boot_display_ok) {
+                        if (o->has_ids && pci_class_is_display(o->class_code) && o->boot_vga == 1 &&
+                            !boot_display_ok) {
                                 *reterr = xasprintf(
                                         "%s: %s is the boot display, the host's screen; for "
                                         "single-GPU passthrough install the hook (darwinkvm host "
