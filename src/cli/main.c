@@ -62,6 +62,35 @@ static const struct cli_option smbios_options[] = {
         { "force", 0, ARG_NONE, NULL, "apply: accept a serial other projects ship to everyone" },
         { NULL, 0, 0, NULL, NULL },
 };
+static const struct cli_option opencore_options[] = {
+        { "macos", 0, ARG_REQUIRED, "VERSION",
+          "config: target macOS (required); validate: lint for it" },
+        { "model", 'm', ARG_REQUIRED, "MODEL",
+          "config: MacPro7,1, MacPro5,1, 4,1, 3,1, 2,1 (default: from --macos)" },
+        { "cpu", 0, ARG_REQUIRED, "intel|amd", "config: the host CPU vendor" },
+        { "gpu", 0, ARG_REQUIRED, "FAMILY",
+          "config: none, navi21, navi23, navi22, navi10, vega, polaris, gcn, kepler" },
+        { "resolution", 0, ARG_REQUIRED, "WxH", "config: picker resolution (default Max)" },
+        { "verbose-boot", 0, ARG_NONE, NULL, "config: -v keepsyms=1 debug=0x100" },
+        { "no-picker", 0, ARG_NONE, NULL, "config: boot the default entry without the picker" },
+        { "timeout", 0, ARG_REQUIRED, "SECONDS", "config: picker timeout (default 5)" },
+        { "sip-off", 0, ARG_NONE, NULL, "config: disable SIP (csr-active-config for the version)" },
+        { "open-hfs", 0, ARG_NONE, NULL, "config: OpenHfsPlus.efi instead of HfsPlus.efi" },
+        { "alcid", 0, ARG_REQUIRED, "N", "config: AppleALC with alcid=N" },
+        { "seed", 0, ARG_REQUIRED, "SEED",
+          "config: deterministic identity (serial, MLB, UUID, ROM)" },
+        { "efi", 0, ARG_REQUIRED, "DIR",
+          "config: write DIR/EFI/OC/config.plist and ACPI; validate: the OC folder to check files in" },
+        { "output", 'o', ARG_REQUIRED, "FILE",
+          "write here instead of stdout / in place ('-': stdout)" },
+        { "host", 0, ARG_NONE, NULL, "validate: check this host's CPU (AVX2) too" },
+        { "clean", 0, ARG_NONE, NULL, "snapshot: rebuild the arrays from the files only" },
+        { "slots", 0, ARG_REQUIRED, "N", "memory: populated DIMMs (default 4)" },
+        { "size", 0, ARG_REQUIRED, "GB", "memory: total guest memory in GB" },
+        { "speed", 0, ARG_REQUIRED, "MHZ", "memory: module speed (default 3200)" },
+        { "type", 0, ARG_REQUIRED, "DDR4", "memory: DDR, DDR2, DDR3, DDR4, DDR5, LPDDR3-5" },
+        { NULL, 0, 0, NULL, NULL },
+};
 /* end issue 4 */
 
 /* issue 5: images */
@@ -232,6 +261,21 @@ const struct verb cli_verbs[] = {
           "smbios apply CONFIG                 write a new identity to PlatformInfo.Generic\n"
           "Serials other projects ship to every user are refused (apply --force overrides).",
           smbios_options, "generate decode apply", 1, 2, verb_smbios },
+        { "opencore",
+          "config --macos V | validate CONFIG | snapshot OC_DIR [CONFIG] | memory [CONFIG]",
+          "Generate, check and maintain OpenCore's config.plist for a macOS guest",
+          "opencore config --macos 14 [--gpu navi10] [--seed S] [--efi DIR]\n"
+          "    a complete config.plist for the pinned OpenCore (data/assets.tsv) and the profile\n"
+          "    (MacPro7,1 for 10.15+, MacPro5,1 for 10.6-10.14); --efi also writes the ACPI\n"
+          "opencore validate CONFIG [--macos V] [--efi OC_DIR] [--host]\n"
+          "    schema, value and VM rules; one line per finding; exit 0 clean, 1 findings, 2 unreadable\n"
+          "opencore snapshot OC_DIR [CONFIG] [--clean]\n"
+          "    ProperTree's OC Snapshot: ACPI, kexts (dependencies first), drivers, tools\n"
+          "opencore memory [CONFIG] --size GB [--slots N] [--speed MHZ] [--type DDR4]\n"
+          "    PlatformInfo.Memory (and CustomMemory) for the Mac Pro's 12 slots\n"
+          "opencore acpi DIR\n"
+          "    write the SSDTs built from darwinkvm's own ASL",
+          opencore_options, "config validate snapshot memory acpi", 1, 3, verb_opencore },
         /* end issue 4 */
 
         /* issue 5: images */
