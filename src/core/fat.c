@@ -1286,8 +1286,20 @@ static int add_entry(struct fat_volume *v, struct located *l, struct fat_name *n
         int r = find_slots(v, l, need, &at, reterr);
         if (r < 0)
                 return r;
+        /* Slots taken from past the end marker: whatever follows them must read as the end
+         * again (mkfs leaves zeros there, but nothing promises it). */
+        size_t total = l->d.len / 32, end = at + need;
+        bool past_end = false;
+        for (size_t s = 0; s < at && !past_end; s++)
+                past_end = l->d.data[32 * s] == 0;
+        for (size_t s = at; s < end && !past_end; s++)
+                past_end = l->d.data[32 * s] == 0;
+        if (past_end && end < total) {
+                memset(l->d.data + 32 * end, 0, 32 * (total - end));
+                end = total;
+        }
         fat_dirent_encode(l->d.data + 32 * at, name, attr, cluster, size, mtime);
-        return write_slots(v, &l->d, at, at + need, reterr);
+        return write_slots(v, &l->d, at, end, reterr);
 }
 
 static int make_dir(struct fat_volume *v, struct located *parent, const char *name_s, int64_t mtime,
