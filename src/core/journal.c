@@ -672,8 +672,9 @@ static void remove_dirs(const struct root *r, char *const *dirs)
                 const char *slash = strrchr(dirs[i], '/');
                 if (!slash)
                         continue;
-                _cleanup_free_ char *parent = slash == dirs[i] ? xstrdup("/")
-                                                               : xstrndup(dirs[i], (size_t) (slash - dirs[i]));
+                _cleanup_free_ char *parent =
+                        slash == dirs[i] ? xstrdup("/")
+                                         : xstrndup(dirs[i], (size_t) (slash - dirs[i]));
                 _cleanup_close_ int fd = root_openat(r, parent, O_PATH | O_DIRECTORY, 0);
                 if (fd >= 0 && unlinkat(fd, slash + 1, AT_REMOVEDIR) == 0)
                         journal_count_write();
@@ -740,7 +741,9 @@ int journal_apply(struct prep *p, struct change_set *cs, unsigned *ret_id, char 
         if (k < 0)
                 return k;
         _cleanup_free_ char *dir = entry_dir(id);
-        k = root_mkdir_p(r, dir, 0700);
+        k = root_mkdir_p(r, JOURNAL_DIR, 0755);
+        if (k >= 0)
+                k = root_mkdir_p(r, dir, 0700);
         if (k < 0) {
                 *reterr = xasprintf("%s: cannot create: %s", dir, strerror(-k));
                 return k;
