@@ -362,7 +362,7 @@ int grub_find(const char *text, size_t len, const char *key, struct grub_assignm
         }
         if (!have) {
                 *reterr = xasprintf("no %s= line; add %s=\"\" and run again", key, key);
-                return -ENOENT;
+                return -EBADMSG;
         }
         *ret = found;
         return 0;

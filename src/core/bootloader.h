@@ -37,7 +37,7 @@ struct grub_assignment {
 
 /*
  * Finds the one assignment of @key in @text (a /etc/default/grub). Errors
- * (with *reterr): -ENOENT when missing, -EEXIST when set twice, -EINVAL for an
+ * (with *reterr): -EBADMSG when missing, -EEXIST when set twice, -EINVAL for an
  * unterminated quote, a value built from variables or command substitution.
  */
 int grub_find(const char *text, size_t len, const char *key, struct grub_assignment *ret,

@@ -216,7 +216,7 @@ int hooks_install_plan(const struct host *h, const struct compat *c, const struc
                                     HOOKS_SCRIPT);
                 hooks_config_release(&conf);
                 strv_free(notes);
-                return -EEXIST;
+                return -ECANCELED;
         }
         STRV_FOREACH(v, (char **) vms) {
                 if (!vm_name_ok(*v)) {

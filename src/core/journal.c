@@ -741,7 +741,9 @@ int journal_apply(struct prep *p, struct change_set *cs, unsigned *ret_id, char 
         if (k < 0)
                 return k;
         _cleanup_free_ char *dir = entry_dir(id);
-        k = root_mkdir_p(r, dir, 0700);
+        k = root_mkdir_p(r, JOURNAL_DIR, 0755);
+        if (k >= 0)
+                k = root_mkdir_p(r, dir, 0700);
         if (k < 0) {
                 *reterr = xasprintf("%s: cannot create: %s", dir, strerror(-k));
                 return k;

@@ -26,6 +26,13 @@ static char *driver_module(const struct root *r, const char *driver)
         char *m = NULL;
         if (root_link_basename(r, link, &m) == 0)
                 return m;
+        /* Drivers whose module has another name, for sysfs without the link. */
+        static const char *const renamed[][2] = { { "xhci_hcd", "xhci_pci" },
+                                                  { "ehci-pci", "ehci_pci" },
+                                                  { "i801_smbus", "i2c_i801" } };
+        for (size_t i = 0; i < ELEMENTSOF(renamed); i++)
+                if (streq(driver, renamed[i][0]))
+                        return xstrdup(renamed[i][1]);
         m = xstrdup(driver);
         for (char *p = m; *p; p++)
                 if (*p == '-')
@@ -327,12 +334,19 @@ int vfio_bind_device(struct prep *p, const char *bdf, char **ret_driver, char **
         if (drv) {
                 _cleanup_free_ char *unbind = xasprintf("/sys/bus/pci/drivers/%s/unbind", drv);
                 k = prep_write_attr(p, unbind, bdf, reterr);
-                if (k < 0)
-                        return k;
         }
-        k = prep_write_attr(p, "/sys/bus/pci/drivers_probe", bdf, reterr);
-        if (k < 0)
+        if (k >= 0)
+                k = prep_write_attr(p, "/sys/bus/pci/drivers_probe", bdf, reterr);
+        if (k < 0) {
+                /* Not half-bound: the override goes, the old driver takes the device back. */
+                _cleanup_free_ char *ignored = NULL;
+                (void) prep_write_attr(p, ov, "\n", &ignored);
+                if (drv) {
+                        _cleanup_free_ char *bind = xasprintf("/sys/bus/pci/drivers/%s/bind", drv);
+                        (void) prep_write_attr(p, bind, bdf, &ignored);
+                }
                 return k;
+        }
         *ret_driver = xstrdup(drv ? drv : "");
         return 0;
 }
