@@ -60,3 +60,6 @@ ssize_t pread_full(int fd, void *data, size_t len, off_t offset);
 
 /* mkdir -p with @mode for the created components. */
 int mkdir_p(const char *path, mode_t mode);
+
+/* Removes @path and, for a directory, everything below it (no symlink is followed). */
+int rm_rf(const char *path);

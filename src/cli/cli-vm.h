@@ -13,3 +13,10 @@
  */
 int cli_load_vm_plan(struct cli_context *ctx, const char *arg, const struct vm_options *o,
                      struct vm_plan **ret);
+
+/*
+ * Defines (or redefines, keeping the domain's UUID and NVRAM) the VM of @p on
+ * libvirt at @uri (NULL: the default). Returns 0, or an exit code after
+ * printing the error. *ret_uri gets the URI used.
+ */
+int cli_vm_define(struct cli_context *ctx, struct vm_plan *p, const char *uri, char **ret_uri);

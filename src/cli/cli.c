@@ -321,7 +321,7 @@ static bool has_data(const char *dir)
         return stat(p, &st) == 0;
 }
 
-int cli_load_compat(struct cli_context *ctx, struct compat **ret)
+const char *cli_data_dir(const struct cli_context *ctx)
 {
         const char *dir = ctx->data_dir;
         if (!dir)
@@ -329,6 +329,12 @@ int cli_load_compat(struct cli_context *ctx, struct compat **ret)
         if (!dir || !*dir)
                 /* Installed data first; a build tree falls back to the source checkout's data/. */
                 dir = has_data(DKVM_DATADIR) ? DKVM_DATADIR : DKVM_SOURCE_DATADIR;
+        return dir;
+}
+
+int cli_load_compat(struct cli_context *ctx, struct compat **ret)
+{
+        const char *dir = cli_data_dir(ctx);
         _cleanup_free_ char *err = NULL;
         if (compat_load(dir, ret, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the data files: %s", err);

@@ -95,6 +95,8 @@ void cli_print_help(void);
 int cli_open_root(struct cli_context *ctx);
 /* Both of the above. */
 int cli_open_root_and_data(struct cli_context *ctx, struct compat **ret);
+/* The data directory: --data-dir, $DARWINKVM_DATA_DIR, the installed one, or the source tree's. */
+const char *cli_data_dir(const struct cli_context *ctx);
 /* Loads the data files. Returns 0 or an exit code after printing the error. */
 int cli_load_compat(struct cli_context *ctx, struct compat **ret);
 
@@ -152,6 +154,10 @@ int verb_hook(struct cli_context *ctx, const struct cli_args *args);
 
 /* issue 9: new, verify, ppc */
 int verb_verify(struct cli_context *ctx, const struct cli_args *args);
+int verb_new(struct cli_context *ctx, const struct cli_args *args);
+int verb_new_ppc(struct cli_context *ctx, const struct cli_args *args);
+int verb_list(struct cli_context *ctx, const struct cli_args *args);
+int verb_rm(struct cli_context *ctx, const struct cli_args *args);
 /* end issue 9 */
 
 /* Parses the global options before the verb; *ret_verb_index is the verb's position in @argv. */

@@ -204,6 +204,44 @@ static const struct cli_option hook_options[] = {
 /* end issue 8 */
 
 /* issue 9: new, verify, ppc */
+static const struct cli_option new_options[] = {
+        { "macos", 'm', ARG_REQUIRED, "VERSION",
+          "the macOS release (default: the newest this host runs)" },
+        { "gpu", 'g', ARG_REQUIRED, "BDF|none",
+          "the GPU to pass through (default: the doctor's pick)" },
+        { "disk-size", 0, ARG_REQUIRED, "SIZE", "the macOS disk (default 128G)" },
+        { "connect", 'c', ARG_REQUIRED, "URI", "libvirt URI to define the VM on" },
+        { "yes", 'y', ARG_NONE, NULL, "ask nothing; also make the host changes the plan lists" },
+        { "plan", 0, ARG_NONE, NULL, "print the plan and stop" },
+        { "offline", 0, ARG_NONE, NULL, "no network: the download cache and local files only" },
+        { "opencore-zip", 0, ARG_REQUIRED, "FILE", "a local OpenCore release zip" },
+        { "recovery", 0, ARG_REQUIRED, "DIR", "a local recovery image folder (dmg + chunklist)" },
+        { "no-recovery", 0, ARG_NONE, NULL, "no recovery image on the OpenCore disk" },
+        { "no-define", 0, ARG_NONE, NULL, "write the files only; define nothing in libvirt" },
+        { "seed", 0, ARG_REQUIRED, "S", "identity, UUID and GUIDs from this seed (reproducible)" },
+        { "force", 'f', ARG_NONE, NULL, "a macOS release this CPU lacks the instructions for" },
+        { "arch", 0, ARG_REQUIRED, "x86|ppc", "ppc: a PowerPC guest (10.0 to 10.6 DP1) on mac99" },
+        { "iso", 0, ARG_REQUIRED, "FILE", "ppc: the install disc (repeatable)" },
+        { "server", 0, ARG_REQUIRED, "URL",
+          "a mirror of the pinned downloads ($DARWINKVM_ASSET_SERVER)" },
+        { "recovery-server", 0, ARG_REQUIRED, "URL",
+          "the recovery server ($DARWINKVM_RECOVERY_SERVER)" },
+        { "cache", 0, ARG_REQUIRED, "DIR", "the download cache ($DARWINKVM_CACHE_DIR)" },
+        { "pins", 0, ARG_REQUIRED, "FILE", "the pin table ($DARWINKVM_PINS)" },
+        { "trust-key", 0, ARG_REQUIRED, "PEM",
+          "trust only this key for chunklists (mirrors, tests)" },
+        { "allow-unpinned", 0, ARG_NONE, NULL, "accept downloads that have no pin yet" },
+        { "allow-unsigned", 0, ARG_NONE, NULL, "accept an unsigned or wrongly signed chunklist" },
+        { "retries", 0, ARG_REQUIRED, "N", "retries per download (default 4)" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_option rm_options[] = {
+        { "connect", 'c', ARG_REQUIRED, "URI", "libvirt URI the VM is defined on" },
+        { "yes", 'y', ARG_NONE, NULL, "do not ask" },
+        { NULL, 0, 0, NULL, NULL },
+};
+
 static const struct cli_option verify_options[] = {
         { "timeout", 't', ARG_REQUIRED, "S", "give up after S seconds (default 120)" },
         { NULL, 0, 0, NULL, NULL },
@@ -357,6 +395,23 @@ const struct verb cli_verbs[] = {
         /* end issue 8 */
 
         /* issue 9: new, verify, ppc */
+        { "new", "NAME [--macos V] [--gpu BDF|none] [--disk-size S] [--yes] [--plan]",
+          "Make a macOS VM from nothing, in one command",
+          "Plans first (doctor checks; Mac model, CPU model, firmware, NIC, disk bus, GPU and\n"
+          "memory from the host and the version; what will be downloaded, written and changed)\n"
+          "and stops there with --plan. Then: SMBIOS identity, config.plist (validated), OpenCore\n"
+          "and kexts (pinned downloads), recovery image (chunklist-verified), the OpenCore disk,\n"
+          "the macOS disk, the vm.conf, the libvirt domain (or a QEMU launcher). Every step is\n"
+          "idempotent: running it again resumes. Host changes only with --yes. On a terminal\n"
+          "without flags it asks for the version and the GPU. Exit status 4 when a download\n"
+          "server could not be reached (every other step is done).",
+          new_options, NULL, 1, 1, verb_new },
+        { "list", "", "List the VMs darwinkvm made", NULL, NULL, NULL, 0, 0, verb_list },
+        { "rm", "NAME [--yes]",
+          "Remove a VM: its domain, its files and the host changes only it needed",
+          "Undefines the domain (only one darwinkvm defined), removes the VM's directory, and\n"
+          "undoes the host changes 'new NAME --yes' made when no other VM remains that needs them.",
+          rm_options, NULL, 1, 1, verb_rm },
         { "verify", "NAME [--timeout S]", "Boot a VM headless and report how far it gets",
           "Boots the VM (by name or vm.conf path) headless with its serial console in a file and\n"
           "reports whether the firmware started the OpenCore disk, OpenCore started and OpenCore\n"

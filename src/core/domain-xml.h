@@ -18,3 +18,12 @@ int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr);
 
 /* The vm.conf path recorded in our <metadata> element @xml (as libvirt returns it), or NULL. */
 char *domain_xml_metadata_spec(const char *xml);
+
+struct ppc_guest;
+
+/*
+ * The libvirt domain of a PowerPC guest (type qemu, mac99, qemu-system-ppc):
+ * the launcher's devices as QEMU arguments, since libvirt has no model of the
+ * mac99 IDE buses, OpenBIOS prom-env or sungem.
+ */
+int domain_xml_build_ppc(const struct ppc_guest *g, char **ret_xml, char **reterr);
