@@ -584,6 +584,15 @@ bool pl_array_remove(struct pl_node *a, size_t index)
         return true;
 }
 
+/* Error messages quote input: keep them one printable line. */
+static char *one_line(char *msg)
+{
+        for (char *p = msg; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return msg;
+}
+
 /* ---- paths ---- */
 
 struct path_part {
@@ -681,8 +690,8 @@ static int path_fail(char **reterr, int r, const char *path, size_t upto, const 
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *reterr = upto == 0 ? xasprintf("(root): %s", what)
-                            : xasprintf("%.*s: %s", (int) upto, path, what);
+        *reterr = one_line(upto == 0 ? xasprintf("(root): %s", what)
+                                     : xasprintf("%.*s: %s", (int) upto, path, what));
         return r;
 }
 
@@ -1372,7 +1381,7 @@ static int xml_fail(struct xml_reader *x, const char *at, const char *fmt, ...)
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *x->reterr = xasprintf("%s: line %u: %s", x->name, line_of(x, at), what);
+        *x->reterr = one_line(xasprintf("%s: line %u: %s", x->name, line_of(x, at), what));
         return -EBADMSG;
 }
 
@@ -1842,7 +1851,7 @@ static int bfail(struct bscan *b, const char *fmt, ...)
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *b->reterr = xasprintf("%s: binary property list: %s", b->name, what);
+        *b->reterr = one_line(xasprintf("%s: binary property list: %s", b->name, what));
         return -EBADMSG;
 }
 
@@ -2109,9 +2118,10 @@ static int from_libplist(plist_t p, const char *name, unsigned depth, struct pl_
                         }
                         if (pl_dict_index(d, k) >= 0) {
                                 free(it);
-                                *reterr = xasprintf("%s: binary property list: duplicate key "
-                                                    "\"%s\" in one dictionary",
-                                                    name, k);
+                                *reterr = one_line(xasprintf("%s: binary property list: "
+                                                             "duplicate key \"%s\" in one "
+                                                             "dictionary",
+                                                             name, k));
                                 return -EBADMSG;
                         }
                         struct pl_node *v = NULL;

@@ -44,6 +44,7 @@ static int teardown(void **state)
 static void test_serial_decode_known(void **state)
 {
         (void) state;
+
         /* formats.md 4.7: what macserial -i prints. */
         static const struct {
                 const char *serial, *model;
@@ -54,6 +55,7 @@ static void test_serial_decode_known(void **state)
                 { "C02D201H046M", "iMac20,2", 2020, 28, 51, 1 },
                 { "W8712AKSWGP", "MacBook2,1", 2007, 12, 1352, 8 },
         };
+
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct smbios_serial_info info;
                 char *err = NULL;
@@ -88,9 +90,9 @@ static void test_serial_encode_known(void **state)
         char out[16];
         char *err = NULL;
         /* formats.md 4.8: macserial -m MacPro7,1 -y 2020 -w 10 -e 1500. */
-        assert_int_equal(smbios_make_serial(smbios_db_find(db, "MacPro7,1"), 2020, 10, 1500, 1,
-                                            out, &err),
-                         0);
+        assert_int_equal(
+                smbios_make_serial(smbios_db_find(db, "MacPro7,1"), 2020, 10, 1500, 1, out, &err),
+                0);
         assert_string_equal(out, "F5KCC6Y4P7QM");
         assert_true(smbios_make_serial(smbios_db_find(db, "MacPro7,1"), 2031, 10, 1500, 1, out,
                                        &err) < 0);
@@ -120,9 +122,9 @@ static void test_mlb(void **state)
         assert_memory_equal(mlb, "F5K009", 6);
         assert_memory_equal(mlb + 11, "K3F7", 4);
         char serial[16];
-        assert_int_equal(smbios_make_serial(smbios_db_find(db, "MacPro7,1"), 2020, 1, 0, 1,
-                                            serial, &err),
-                         0);
+        assert_int_equal(
+                smbios_make_serial(smbios_db_find(db, "MacPro7,1"), 2020, 1, 0, 1, serial, &err),
+                0);
         assert_int_equal(smbios_make_mlb(db, serial, &r, mlb, &err), 0);
         assert_memory_equal(mlb, "F5K953", 6);
 }
@@ -202,7 +204,7 @@ static void test_versions(void **state)
 static void test_profiles_validate_clean(void **state)
 {
         (void) state;
-        static const char *const versions[] = { "26", "15", "14", "13", "12.3", "11",
+        static const char *const versions[] = { "26",    "15",    "14",    "13",   "12.3", "11",
                                                 "10.15", "10.14", "10.13", "10.6", "10.5", "10.4" };
         struct rng r;
         rng_init_seed(&r, "profiles", "smbios");
@@ -212,7 +214,8 @@ static void test_profiles_validate_clean(void **state)
                 char *err = NULL;
                 if (oc_config_build(schema, &p, &c, &err) < 0)
                         fail_msg("%s: %s", versions[i], err);
-                struct oc_validate_options o = { .macos = versions[i], .host_avx2 = 1,
+                struct oc_validate_options o = { .macos = versions[i],
+                                                 .host_avx2 = 1,
                                                  .models = db };
                 struct oc_findings f = { 0 };
                 oc_validate(schema, c, &o, &f);
@@ -225,12 +228,9 @@ static void test_profiles_validate_clean(void **state)
         }
         /* Refusals: a model that cannot run the version, an unknown GPU, a GPU too new. */
         struct oc_profile bad[] = {
-                { .macos = "10.14", .model = "MacPro7,1" },
-                { .macos = "14", .model = "MacPro5,1" },
-                { .macos = "14", .gpu = "voodoo" },
-                { .macos = "14", .gpu = "kepler" },
-                { .macos = "14", .model = "iMac19,1" },
-                { .macos = "14", .resolution = "big" },
+                { .macos = "10.14", .model = "MacPro7,1" }, { .macos = "14", .model = "MacPro5,1" },
+                { .macos = "14", .gpu = "voodoo" },         { .macos = "14", .gpu = "kepler" },
+                { .macos = "14", .model = "iMac19,1" },     { .macos = "14", .resolution = "big" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 struct pl_node *c = NULL;
@@ -263,8 +263,10 @@ static void test_memory(void **state)
         assert_int_equal(td, 128);
         pl_free(m);
         struct oc_memory_options bad[] = {
-                { .slots = 3, .size_gb = 24 }, { .slots = 4, .size_gb = 30 },
-                { .slots = 4, .size_gb = 24 }, { .slots = 14, .size_gb = 56 },
+                { .slots = 3, .size_gb = 24 },
+                { .slots = 4, .size_gb = 30 },
+                { .slots = 4, .size_gb = 24 },
+                { .slots = 14, .size_gb = 56 },
                 { .slots = 4, .size_gb = 16, .type = "SDR9" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
