@@ -90,7 +90,7 @@ static int oc_config_cmd(struct cli_context *ctx, const struct cli_args *args)
         if (cpu && !streq(cpu, "intel") && !streq(cpu, "amd"))
                 return cli_usage_error(ctx, "--cpu %s: expected intel or amd", cpu);
         p.cpu = cpu && streq(cpu, "amd") ? OC_CPU_AMD : OC_CPU_INTEL;
-        unsigned timeout, alcid;
+        unsigned timeout = 5, alcid = 0;
         if ((r = parse_int_arg(ctx, args, "timeout", 5, 3600, &timeout)) != 0 ||
             (r = parse_int_arg(ctx, args, "alcid", 0, 1000, &alcid)) != 0)
                 return r;
