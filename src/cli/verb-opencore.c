@@ -18,10 +18,8 @@
 
 static int load_schema(const struct cli_context *ctx, struct oc_schema **ret)
 {
-        const char *dir = oc_cli_data_dir(ctx);
-        _cleanup_free_ char *version = NULL, *err = NULL;
-        if (oc_pinned_version(dir, &version, &err) < 0 ||
-            oc_schema_load(dir, version, ret, &err) < 0)
+        _cleanup_free_ char *err = NULL;
+        if (oc_schema_load_pinned(oc_cli_data_dir(ctx), ret, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the OpenCore data: %s", err);
         return 0;
 }
