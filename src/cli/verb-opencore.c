@@ -18,10 +18,8 @@
 
 static int load_schema(const struct cli_context *ctx, struct oc_schema **ret)
 {
-        const char *dir = oc_cli_data_dir(ctx);
-        _cleanup_free_ char *version = NULL, *err = NULL;
-        if (oc_pinned_version(dir, &version, &err) < 0 ||
-            oc_schema_load(dir, version, ret, &err) < 0)
+        _cleanup_free_ char *err = NULL;
+        if (oc_schema_load_pinned(oc_cli_data_dir(ctx), ret, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the OpenCore data: %s", err);
         return 0;
 }
@@ -90,7 +88,7 @@ static int oc_config_cmd(struct cli_context *ctx, const struct cli_args *args)
         if (cpu && !streq(cpu, "intel") && !streq(cpu, "amd"))
                 return cli_usage_error(ctx, "--cpu %s: expected intel or amd", cpu);
         p.cpu = cpu && streq(cpu, "amd") ? OC_CPU_AMD : OC_CPU_INTEL;
-        unsigned timeout, alcid;
+        unsigned timeout = 5, alcid = 0;
         if ((r = parse_int_arg(ctx, args, "timeout", 5, 3600, &timeout)) != 0 ||
             (r = parse_int_arg(ctx, args, "alcid", 0, 1000, &alcid)) != 0)
                 return r;

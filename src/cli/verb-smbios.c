@@ -58,7 +58,7 @@ static int smbios_generate_cmd(struct cli_context *ctx, const struct cli_args *a
         int r = pick_model(ctx, db, cli_arg(args, "model"), &m);
         if (r != 0)
                 return r;
-        unsigned count, year, week;
+        unsigned count = 1, year = 0, week = 0;
         if ((r = parse_uint_opt(ctx, args, "count", 1, 1000, &count)) != 0 ||
             (r = parse_uint_opt(ctx, args, "year", 0, 2030, &year)) != 0 ||
             (r = parse_uint_opt(ctx, args, "week", 0, 53, &week)) != 0)

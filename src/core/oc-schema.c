@@ -318,3 +318,10 @@ struct pl_node *oc_entry_new(const struct oc_schema *s, const char *array_path)
                 pl_dict_set(d, k->children[i]->name, oc_key_default(k->children[i], true));
         return d;
 }
+
+int oc_schema_load_pinned(const char *data_dir, struct oc_schema **ret, char **reterr)
+{
+        _cleanup_free_ char *version = NULL;
+        int r = oc_pinned_version(data_dir, &version, reterr);
+        return r < 0 ? r : oc_schema_load(data_dir, version, ret, reterr);
+}

@@ -71,6 +71,8 @@ struct oc_schema {
 
 int oc_schema_load(const char *data_dir, const char *version, struct oc_schema **ret,
                    char **reterr);
+/* The schema of the release pinned in @data_dir/assets.tsv: the usual entry point. */
+int oc_schema_load_pinned(const char *data_dir, struct oc_schema **ret, char **reterr);
 struct oc_schema *oc_schema_free(struct oc_schema *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct oc_schema *, oc_schema_free)
 /* The schema key at a path of names ("Kernel", "Add[]", "BundlePath"), NULL when unknown. */

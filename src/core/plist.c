@@ -18,6 +18,7 @@
 
 struct pl_node {
         enum pl_type type;
+        bool str_inline; /* str points into this allocation (one malloc per string node) */
 
         union {
                 char *str;
@@ -95,18 +96,21 @@ static struct pl_node *node_new(enum pl_type t)
         return n;
 }
 
-struct pl_node *pl_new_string(const char *s)
+struct pl_node *pl_new_string_n(const char *s, size_t len)
 {
-        struct pl_node *n = node_new(PL_STRING);
-        n->str = xstrdup(s);
+        struct pl_node *n = xmalloc(sizeof(*n) + len + 1);
+        memset(n, 0, sizeof(*n));
+        n->type = PL_STRING;
+        n->str_inline = true;
+        n->str = (char *) (n + 1);
+        memcpy(n->str, s, len);
+        n->str[len] = 0;
         return n;
 }
 
-struct pl_node *pl_new_string_n(const char *s, size_t len)
+struct pl_node *pl_new_string(const char *s)
 {
-        struct pl_node *n = node_new(PL_STRING);
-        n->str = xstrndup(s, len);
-        return n;
+        return pl_new_string_n(s, strlen(s));
 }
 
 struct pl_node *pl_new_integer(int64_t v)
@@ -162,7 +166,8 @@ static void node_clear(struct pl_node *n)
 {
         switch (n->type) {
         case PL_STRING:
-                free(n->str);
+                if (!n->str_inline)
+                        free(n->str);
                 break;
         case PL_DATA:
                 free(n->data.p);
@@ -584,6 +589,15 @@ bool pl_array_remove(struct pl_node *a, size_t index)
         return true;
 }
 
+/* Error messages quote input: keep them one printable line. */
+static char *one_line(char *msg)
+{
+        for (char *p = msg; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return msg;
+}
+
 /* ---- paths ---- */
 
 struct path_part {
@@ -681,8 +695,8 @@ static int path_fail(char **reterr, int r, const char *path, size_t upto, const 
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *reterr = upto == 0 ? xasprintf("(root): %s", what)
-                            : xasprintf("%.*s: %s", (int) upto, path, what);
+        *reterr = one_line(upto == 0 ? xasprintf("(root): %s", what)
+                                     : xasprintf("%.*s: %s", (int) upto, path, what));
         return r;
 }
 
@@ -1225,6 +1239,13 @@ static int put_escaped(struct buf *b, const char *s, char **reterr, const char *
 {
         const unsigned char *p = (const unsigned char *) s;
         while (*p) {
+                const unsigned char *run = p;
+                while (*p >= 0x20 && *p < 0x80 && *p != '&' && *p != '<' && *p != '>')
+                        p++;
+                if (p > run)
+                        buf_put(b, run, (size_t) (p - run));
+                if (!*p)
+                        break;
                 unsigned char c = *p;
                 if (c == '&')
                         buf_puts(b, "&amp;");
@@ -1372,7 +1393,7 @@ static int xml_fail(struct xml_reader *x, const char *at, const char *fmt, ...)
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *x->reterr = xasprintf("%s: line %u: %s", x->name, line_of(x, at), what);
+        *x->reterr = one_line(xasprintf("%s: line %u: %s", x->name, line_of(x, at), what));
         return -EBADMSG;
 }
 
@@ -1762,7 +1783,11 @@ static int xml_parse_document(struct xml_reader *xr, struct pl_node **ret)
                 const char *z = memchr(data, 0, len);
                 return xml_fail(&x, z, "NUL byte: not an XML property list");
         }
-        if (!utf8_is_valid(x.p, (size_t) (x.end - x.p))) {
+        /* Plain ASCII needs no decoding check: skip it quickly, check from the first high byte. */
+        const char *hi = x.p;
+        while (hi < x.end && (unsigned char) *hi < 0x80)
+                hi++;
+        if (hi < x.end && !utf8_is_valid(hi, (size_t) (x.end - hi))) {
                 /* Find the first bad byte for the line number. */
                 const char *q = x.p;
                 while (q < x.end && utf8_is_valid(q, 1) && (unsigned char) *q < 0x80)
@@ -1842,7 +1867,7 @@ static int bfail(struct bscan *b, const char *fmt, ...)
         va_start(ap, fmt);
         _cleanup_free_ char *what = xvasprintf(fmt, ap);
         va_end(ap);
-        *b->reterr = xasprintf("%s: binary property list: %s", b->name, what);
+        *b->reterr = one_line(xasprintf("%s: binary property list: %s", b->name, what));
         return -EBADMSG;
 }
 
@@ -1854,10 +1879,31 @@ static uint64_t be_uint(const uint8_t *p, unsigned n)
         return v;
 }
 
-/* Objects expanded when shared ones are counted each time: bounds the tree libplist builds. */
+/* Objects expanded when shared ones are counted each time: bounds the tree a small file builds. */
 #define BPLIST_MAX_EXPANDED (16u * 1024 * 1024)
 
-static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth)
+/* Seconds between 1970-01-01 and 2001-01-01, the epoch of binary dates. */
+#define MAC_EPOCH_OFFSET INT64_C(978307200)
+
+static double be_double(const uint8_t *p, unsigned n)
+{
+        uint64_t bits = be_uint(p, n);
+        if (n == 4) {
+                uint32_t b32 = (uint32_t) bits;
+                float f;
+                memcpy(&f, &b32, sizeof(f));
+                return f;
+        }
+        double d;
+        memcpy(&d, &bits, sizeof(d));
+        return d;
+}
+
+/*
+ * Checks object @ref (bounds, claimed lengths, cycles, depth, strings) and
+ * builds its value in one pass: nothing past this reader sees unchecked bytes.
+ */
+static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth, struct pl_node **out)
 {
         if (ref >= b->n_objects)
                 return bfail(b, "object reference %" PRIu64 " beyond the %" PRIu64 " objects", ref,
@@ -1891,8 +1937,10 @@ static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth)
         uint64_t body;
         switch (kind) {
         case 0x0:
-                if (marker == 0x08 || marker == 0x09)
+                if (marker == 0x08 || marker == 0x09) {
+                        *out = pl_new_bool(marker == 0x09);
                         return 0;
+                }
                 return bfail(b, "object %" PRIu64 ": null and fill objects are not supported", ref);
         case 0x1:
                 if (low > 3)
@@ -1939,56 +1987,93 @@ static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth)
                 return bfail(b, "object %" PRIu64 " claims %" PRIu64 " bytes, %" PRIu64 " are left",
                              ref, body, room - head);
         const uint8_t *c = p + head;
-        if (kind == 0x5) {
+        switch (kind) {
+        case 0x1: {
+                uint64_t v = be_uint(c, 1u << low);
+                *out = pl_new_integer((int64_t) v); /* 8 bytes: two's complement */
+                return 0;
+        }
+        case 0x2:
+                *out = pl_new_real(be_double(c, 1u << low));
+                return 0;
+        case 0x3: {
+                double d = be_double(c, 8);
+                if (!(d > -4e12 && d < 4e12))
+                        return bfail(b, "object %" PRIu64 ": date out of range", ref);
+                int64_t whole = (int64_t) d; /* floor, without libm */
+                if ((double) whole > d)
+                        whole--;
+                *out = pl_new_date(whole + MAC_EPOCH_OFFSET);
+                return 0;
+        }
+        case 0x4:
+                *out = pl_new_data(c, (size_t) count);
+                return 0;
+        case 0x5:
                 for (uint64_t i = 0; i < count; i++)
                         if (c[i] == 0 || c[i] >= 0x80)
                                 return bfail(b,
                                              "object %" PRIu64 ": ASCII string holds byte 0x%02x",
                                              ref, c[i]);
-        } else if (kind == 0x6) {
+                *out = pl_new_string_n((const char *) c, (size_t) count);
+                return 0;
+        case 0x6: {
+                _cleanup_buf_ struct buf s = BUF_INIT;
                 for (uint64_t i = 0; i < count; i++) {
-                        unsigned u = (unsigned) be_uint(c + 2 * i, 2);
+                        uint32_t u = (uint32_t) be_uint(c + 2 * i, 2);
                         if (u == 0)
                                 return bfail(b, "object %" PRIu64 ": string holds U+0000", ref);
                         if (u >= 0xD800 && u <= 0xDBFF) {
-                                unsigned lo =
-                                        i + 1 < count ? (unsigned) be_uint(c + 2 * i + 2, 2) : 0;
+                                uint32_t lo =
+                                        i + 1 < count ? (uint32_t) be_uint(c + 2 * i + 2, 2) : 0;
                                 if (lo < 0xDC00 || lo > 0xDFFF)
                                         return bfail(b, "object %" PRIu64 ": invalid UTF-16", ref);
+                                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
                                 i++;
                         } else if (u >= 0xDC00 && u <= 0xDFFF)
                                 return bfail(b, "object %" PRIu64 ": invalid UTF-16", ref);
+                        (void) x_put_utf8(&s, u);
                 }
-        } else if (kind == 0xA || kind == 0xD) {
-                b->state[ref] = 1;
-                uint64_t refs = kind == 0xD ? count * 2 : count;
-                for (uint64_t i = 0; i < refs; i++) {
-                        uint64_t child = be_uint(c + i * b->ref_size, b->ref_size);
-                        if (kind == 0xD && i < count) {
-                                /* Keys: strings, checked without descending. */
-                                if (child >= b->n_objects)
-                                        return bfail(b, "key reference %" PRIu64 " out of range",
-                                                     child);
-                                uint64_t ko =
-                                        be_uint(b->d + b->table_offset + child * b->offset_size,
-                                                b->offset_size);
-                                if (ko < 8 || ko >= b->table_offset ||
-                                    ((b->d[ko] >> 4) != 0x5 && (b->d[ko] >> 4) != 0x6))
-                                        return bfail(b,
-                                                     "object %" PRIu64 ": dictionary key is "
-                                                     "not a string",
-                                                     ref);
-                        }
-                        int r = bscan_object(b, child, depth + 1);
+                *out = pl_new_string_n(buf_str(&s), s.len);
+                return 0;
+        }
+        default:
+                break;
+        }
+        /* Arrays and dictionaries. */
+        b->state[ref] = 1;
+        _cleanup_pl_ struct pl_node *container = kind == 0xD ? pl_new_dict() : pl_new_array();
+        for (uint64_t i = 0; i < count; i++) {
+                uint64_t child = be_uint(c + i * b->ref_size, b->ref_size);
+                _cleanup_pl_ struct pl_node *key = NULL;
+                if (kind == 0xD) {
+                        int r = bscan_object(b, child, depth + 1, &key);
                         if (r < 0)
                                 return r;
+                        if (!pl_is(key, PL_STRING))
+                                return bfail(b,
+                                             "object %" PRIu64 ": dictionary key is not a string",
+                                             ref);
+                        if (pl_dict_index(container, key->str) >= 0)
+                                return bfail(b, "duplicate key \"%s\" in one dictionary", key->str);
+                        child = be_uint(c + (count + i) * b->ref_size, b->ref_size);
                 }
-                b->state[ref] = 0;
+                struct pl_node *v = NULL;
+                int r = bscan_object(b, child, depth + 1, &v);
+                if (r < 0)
+                        return r;
+                if (kind == 0xD)
+                        pl_dict_insert(container, SIZE_MAX, key->str, v);
+                else
+                        pl_array_append(container, v);
         }
+        b->state[ref] = 0;
+        *out = TAKE_PTR(container);
         return 0;
 }
 
-static int bplist_check(const uint8_t *d, size_t len, const char *name, char **reterr)
+static int bplist_read(const uint8_t *d, size_t len, const char *name, struct pl_node **ret,
+                       char **reterr)
 {
         struct bscan b = { .d = d, .len = len, .name = name, .reterr = reterr };
         if (len < 8 + 1 + 32)
@@ -2014,139 +2099,15 @@ static int bplist_check(const uint8_t *d, size_t len, const char *name, char **r
                              " objects does not fit the file (truncated?)",
                              b.table_offset, b.n_objects);
         b.state = xcalloc(b.n_objects, 1);
-        int r = bscan_object(&b, top, 1);
+        int r = bscan_object(&b, top, 1, ret);
         free(b.state);
         return r;
-}
-
-/* Seconds between 1970-01-01 and 2001-01-01, the epoch of binary dates. */
-#define MAC_EPOCH_OFFSET INT64_C(978307200)
-
-static int from_libplist(plist_t p, const char *name, unsigned depth, struct pl_node **ret,
-                         char **reterr)
-{
-        if (depth > PL_MAX_DEPTH) {
-                *reterr = xasprintf("%s: nesting deeper than %d levels", name, PL_MAX_DEPTH);
-                return -EBADMSG;
-        }
-        switch (plist_get_node_type(p)) {
-        case PLIST_BOOLEAN: {
-                uint8_t v = 0;
-                plist_get_bool_val(p, &v);
-                *ret = pl_new_bool(v);
-                return 0;
-        }
-        case PLIST_UINT: {
-                uint64_t v = 0;
-                plist_get_uint_val(p, &v);
-                *ret = pl_new_integer((int64_t) v);
-                return 0;
-        }
-        case PLIST_REAL: {
-                double v = 0;
-                plist_get_real_val(p, &v);
-                *ret = pl_new_real(v);
-                return 0;
-        }
-        case PLIST_STRING:
-        case PLIST_KEY: {
-                uint64_t len = 0;
-                const char *s = plist_get_string_ptr(p, &len);
-                if (!s || !utf8_is_valid(s, (size_t) len) || memchr(s, 0, (size_t) len)) {
-                        *reterr = xasprintf("%s: binary property list: string is not valid "
-                                            "UTF-8",
-                                            name);
-                        return -EBADMSG;
-                }
-                *ret = pl_new_string_n(s, (size_t) len);
-                return 0;
-        }
-        case PLIST_DATA: {
-                uint64_t len = 0;
-                const char *s = plist_get_data_ptr(p, &len);
-                *ret = pl_new_data(s, (size_t) len);
-                return 0;
-        }
-        case PLIST_DATE: {
-                int32_t sec = 0, usec = 0;
-                plist_get_date_val(p, &sec, &usec);
-                *ret = pl_new_date((int64_t) sec + MAC_EPOCH_OFFSET);
-                return 0;
-        }
-        case PLIST_ARRAY: {
-                _cleanup_pl_ struct pl_node *a = pl_new_array();
-                uint32_t n = plist_array_get_size(p);
-                for (uint32_t i = 0; i < n; i++) {
-                        struct pl_node *v = NULL;
-                        int r = from_libplist(plist_array_get_item(p, i), name, depth + 1, &v,
-                                              reterr);
-                        if (r < 0)
-                                return r;
-                        pl_array_append(a, v);
-                }
-                *ret = TAKE_PTR(a);
-                return 0;
-        }
-        case PLIST_DICT: {
-                _cleanup_pl_ struct pl_node *d = pl_new_dict();
-                plist_dict_iter it = NULL;
-                plist_dict_new_iter(p, &it);
-                for (;;) {
-                        char *key = NULL;
-                        plist_t val = NULL;
-                        plist_dict_next_item(p, it, &key, &val);
-                        if (!val) {
-                                free(key);
-                                break;
-                        }
-                        _cleanup_free_ char *k = key;
-                        if (!utf8_is_valid(k, strlen(k))) {
-                                free(it);
-                                *reterr = xasprintf("%s: binary property list: key is not valid "
-                                                    "UTF-8",
-                                                    name);
-                                return -EBADMSG;
-                        }
-                        if (pl_dict_index(d, k) >= 0) {
-                                free(it);
-                                *reterr = xasprintf("%s: binary property list: duplicate key "
-                                                    "\"%s\" in one dictionary",
-                                                    name, k);
-                                return -EBADMSG;
-                        }
-                        struct pl_node *v = NULL;
-                        int r = from_libplist(val, name, depth + 1, &v, reterr);
-                        if (r < 0) {
-                                free(it);
-                                return r;
-                        }
-                        pl_dict_insert(d, SIZE_MAX, k, v);
-                }
-                free(it);
-                *ret = TAKE_PTR(d);
-                return 0;
-        }
-        default:
-                *reterr = xasprintf("%s: binary property list: unsupported value type", name);
-                return -EBADMSG;
-        }
 }
 
 static int bin_parse(const uint8_t *data, size_t len, const char *name, struct pl_node **ret,
                      char **reterr)
 {
-        int r = bplist_check(data, len, name, reterr);
-        if (r < 0)
-                return r;
-        plist_t p = NULL;
-        plist_from_bin((const char *) data, (uint32_t) len, &p);
-        if (!p) {
-                *reterr = xasprintf("%s: binary property list: malformed", name);
-                return -EBADMSG;
-        }
-        r = from_libplist(p, name, 1, ret, reterr);
-        plist_free(p);
-        return r;
+        return bplist_read(data, len, name, ret, reterr);
 }
 
 static int to_libplist(const struct pl_node *n, plist_t *ret, char **reterr)

@@ -4,14 +4,15 @@
 /*
  * Property lists: an owned tree of values with ordered dictionaries, read
  * from XML or binary (detected from the bytes) and written as either. This is
- * the only module that includes libplist: it is the binary codec, behind a
- * pre-scan that rejects what libplist's parser is not hardened against
- * (out-of-range offsets, huge claimed lengths, reference cycles, deep
- * nesting, invalid strings). XML is read and written here: strict (one
- * line-numbered error, duplicate keys refused, UTF-8 checked, nesting
- * bounded) and canonical, Apple's layout with tabs, so that loading and
- * saving a file darwinkvm wrote gives the same bytes. The XML written is
- * 7-bit ASCII (others as character references), as OpenCore reads it.
+ * the only module that includes libplist, which writes the binary form.
+ * Reading is ours, because libplist 2.2.0's parsers are not hardened: the
+ * binary reader checks every offset, claimed length, reference (cycles),
+ * nesting level and string while it builds the tree in one pass; the XML
+ * reader is strict (one line-numbered error, duplicate keys refused, UTF-8
+ * checked, nesting bounded). The XML writer is canonical, Apple's layout with
+ * tabs, so that loading and saving a file darwinkvm wrote gives the same
+ * bytes; it writes 7-bit ASCII (others as character references), as OpenCore
+ * reads it.
  *
  * Paths name a value inside the tree: dictionary keys separated by '.',
  * array elements as [N], e.g. "Kernel.Add[2].Enabled" or

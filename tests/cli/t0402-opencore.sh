@@ -117,6 +117,7 @@ rules=(
 	"missing key|Kernel.Quirks.XhciPortLimit: found nothing (missing key)|delete Kernel.Quirks.XhciPortLimit"
 	"unknown key|Kernel.Quirks.Bogus: found an unknown key|add Kernel.Quirks.Bogus --type bool true"
 	"comment keys are fine||add Kernel.Quirks.#Comment --type string hello"
+	"1.0.8 key in a 1.0.7 config|UEFI.Drivers[0].HideVerbose: found an unknown key|add UEFI.Drivers[0].HideVerbose --type bool false"
 	"wrong type|Misc.Boot.Timeout: found a string; expected an integer|set Misc.Boot.Timeout --type string 5"
 	"data length|PlatformInfo.Generic.ROM: found 5 bytes; expected 6 bytes|set PlatformInfo.Generic.ROM 0011223344"
 	"32-bit integer|Misc.Security.ScanPolicy: found 4294967296; expected a 32-bit integer|set Misc.Security.ScanPolicy 4294967296"

@@ -199,6 +199,13 @@ static void test_versions(void **state)
         assert_non_null(drv);
         assert_null(oc_key_child(drv, "HideVerbose"));
         assert_non_null(oc_key_child(drv, "LoadEarly"));
+        /* ...and is in the 1.0.8 one. */
+        struct oc_schema *next = NULL;
+        char *err = NULL;
+        assert_int_equal(oc_schema_load(getenv("DARWINKVM_DATA_DIR"), "1.0.8", &next, &err), 0);
+        const struct oc_key *drv8 = oc_key_child(oc_key_child(&next->root, "UEFI"), "Drivers");
+        assert_non_null(oc_key_child(drv8, "HideVerbose"));
+        oc_schema_free(next);
 }
 
 static void test_profiles_validate_clean(void **state)
