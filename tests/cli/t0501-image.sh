@@ -111,6 +111,36 @@ run "$bin" --json image ls gpt.img EFI/OC
 contains "ls --json" "$out" '"partitioning":"gpt"'
 contains "ls --json: entry" "$out" '"path":"config.plist","short_name":"CONFIG~1.PLI"'
 
+# --- golden: a fixed tree, seed and SOURCE_DATE_EPOCH give these exact bytes ---
+golden=$tests_dir/golden/image
+mkdir -p gold/EFI/BOOT gold/EFI/OC/Kexts/Lilu.kext/Contents gold/EFI/OC/Drivers
+yes "bootx64" | head -c 70000 >gold/EFI/BOOT/BOOTx64.efi
+yes "opencore" | head -c 300001 >gold/EFI/OC/OpenCore.efi
+yes "<key>Misc</key>" | head -c 9000 >gold/EFI/OC/config.plist
+yes "lilu" | head -c 4096 >gold/EFI/OC/Kexts/Lilu.kext/Contents/Info.plist
+printf 'x' >"gold/EFI/OC/Drivers/OpenRuntime.efi"
+printf 'ü' >"gold/EFI/OC/Ünïcødé.txt"
+: >gold/EFI/OC/empty
+golden_case() { # NAME FILE: compares (or with DARWINKVM_TEST_REGENERATE=1 writes) golden/image/NAME
+	if [ -n "${DARWINKVM_TEST_REGENERATE:-}" ]; then
+		mkdir -p "$golden" && cp "$2" "$golden/$1"
+		pass "golden $1 (regenerated)"
+	else
+		run diff -u "$golden/$1" "$2"
+		if [ "$rc" -eq 0 ]; then pass "golden $1"; else fail "golden $1" "$out"; fi
+	fi
+}
+for layout in gpt whole-disk; do
+	"$bin" --json image build "gold-$layout.img" --from gold --layout "$layout" --seed golden >"gold-$layout.json"
+	sha256sum <"gold-$layout.img" | cut -d' ' -f1 >"gold-$layout.sha256"
+	"$bin" image ls -R "gold-$layout.img" >"gold-$layout.ls"
+	golden_case "$layout.build.json" "gold-$layout.json"
+	golden_case "$layout.sha256" "gold-$layout.sha256"
+	golden_case "$layout.ls" "gold-$layout.ls"
+done
+sfdisk --dump gold-gpt.img | sed 's/^device: .*/device: IMAGE/; s/^gold-gpt.img/IMAGE/' >gold-gpt.sfdisk
+golden_case "gpt.sfdisk" gold-gpt.sfdisk
+
 # --- whole-disk layout ---
 check "build whole-disk" 0 "$bin" image build whole.img --from src --layout whole-disk --label MYEFI --seed test
 fsck_ok "whole-disk" whole.img
