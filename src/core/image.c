@@ -14,7 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "fileio.h"
-#include "process.h"
+#include "qcow2.h"
 #include "random.h"
 #include "strutil.h"
 
@@ -334,6 +334,7 @@ static void dir_contents(const struct node *d, uint32_t cs, uint32_t parent, con
 /* Counts writes for the fault-injection hook of the tests. */
 struct writer {
         int fd;
+        struct qcow2 *q; /* qcow2 output, else raw */
         long long fail_after, writes;
         uint8_t *buf;
         size_t len;
@@ -349,7 +350,7 @@ static int w_write(struct writer *w, const void *p, size_t n, uint64_t off, char
                 return -EIO;
         }
         w->writes++;
-        int r = pwrite_all(w->fd, p, n, (off_t) off);
+        int r = w->q ? qcow2_pwrite(w->q, p, n, off) : pwrite_all(w->fd, p, n, (off_t) off);
         if (r < 0)
                 *reterr = xasprintf("write: %s", strerror(-r));
         return r;
@@ -362,7 +363,7 @@ static int w_flush(struct writer *w, char **reterr)
         int r = w_write(w, w->buf, w->len, w->start, reterr);
         /* Start writing it back now, so that the final fsync finds little left to do: the
          * disk works while the next files are read. */
-        if (r >= 0)
+        if (r >= 0 && !w->q)
                 (void) sync_file_range(w->fd, (off_t) w->start, (off_t) w->len,
                                        SYNC_FILE_RANGE_WRITE);
         w->start += w->len;
@@ -383,7 +384,7 @@ static int stream_file(struct writer *w, int root_fd, const struct node *f, uint
                 return -errno;
         }
         uint64_t left = f->size;
-        if (f->size >= STREAM_BYTES / 4) {
+        if (f->size >= STREAM_BYTES / 4 && !w->q) {
                 /* A large file: in-kernel copy straight to its place, no buffer in between. */
                 int r = w_flush(w, reterr);
                 if (r < 0)
@@ -540,7 +541,10 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
                             .fail_after = o->fail_after_writes,
                             .progress = progress,
                             .total = s->bytes };
-        if (ftruncate(fd, (off_t) disk) < 0) {
+        _cleanup_(qcow2_freep) struct qcow2 *q = NULL;
+        if (o->format == IMAGE_FORMAT_QCOW2)
+                w.q = q = qcow2_new(fd, disk);
+        else if (ftruncate(fd, (off_t) disk) < 0) {
                 *reterr = xasprintf("cannot size the image to %llu bytes: %m",
                                     (unsigned long long) disk);
                 return -errno;
@@ -602,6 +606,10 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         r = stream_files(&w, s->root_fd, root, cs, reterr);
         if (r < 0)
                 return r;
+        if (q && (r = qcow2_finish(q)) < 0) {
+                *reterr = xasprintf("write: %s", strerror(-r));
+                return r;
+        }
         progress_finish(progress, "image");
 
         res->disk_bytes = disk;
@@ -614,29 +622,6 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         if (o->layout == IMAGE_LAYOUT_GPT) {
                 uuid_format(&disk_guid, res->disk_guid);
                 uuid_format(&part_guid, res->partition_guid);
-        }
-        return 0;
-}
-
-static int qcow2_convert(const char *raw, const char *out, char **reterr)
-{
-        char *argv[] = { (char *) "qemu-img",   (char *) "convert", (char *) "-q",    (char *) "-f",
-                         (char *) "raw",        (char *) "-O",      (char *) "qcow2", (char *) "-o",
-                         (char *) "compat=1.1", (char *) raw,       (char *) out,     NULL };
-        _cleanup_buf_ struct buf err = BUF_INIT;
-        int status;
-        int r = process_run(argv, NULL, &err, &status, reterr);
-        if (r < 0)
-                return r;
-        if (status != 0) {
-                *reterr = xasprintf("qemu-img convert failed (status %d): %s", status,
-                                    err.s ? strstrip(err.s) : "");
-                return -EIO;
-        }
-        _cleanup_close_ int fd = open(out, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0) {
-                *reterr = xasprintf("%s: %m", out);
-                return -errno;
         }
         return 0;
 }
@@ -677,39 +662,15 @@ int image_build(const char *out, const struct image_build_options *o,
         }
 
         struct image_build_result res = { 0 };
-        if (o->format == IMAGE_FORMAT_RAW) {
+        {
                 _cleanup_atomic_file_ struct atomic_file f = { .dir_fd = -1, .fd = -1 };
                 r = atomic_file_open(AT_FDCWD, out, 0644, false, &f, reterr);
                 if (r >= 0)
                         r = write_raw(f.fd, &root, &s, o, progress, &res, reterr);
                 if (r >= 0)
                         r = atomic_file_commit(&f, reterr);
-        } else {
-                /* qemu-img convert from a raw twin: see the report on why not natively. */
-                _cleanup_free_ char *raw = xasprintf("%s.dkvm-raw-XXXXXX", out);
-                _cleanup_free_ char *tmp = xasprintf("%s.dkvm-qcow2-XXXXXX", out);
-                _cleanup_close_ int fd = mkostemp(raw, O_CLOEXEC);
-                _cleanup_close_ int tfd = fd >= 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
-                if (fd < 0 || tfd < 0) {
-                        *reterr = xasprintf("cannot create a file next to %s: %m", out);
-                        r = -errno;
-                        if (fd >= 0)
-                                unlink(raw);
-                } else {
-                        r = write_raw(fd, &root, &s, o, progress, &res, reterr);
-                        if (r >= 0)
-                                r = qcow2_convert(raw, tmp, reterr);
-                        if (r >= 0 && fchmod(tfd, 0644) < 0)
-                                r = -errno;
-                        if (r >= 0 && rename(tmp, out) < 0) {
-                                *reterr = xasprintf("%s: %m", out);
-                                r = -errno;
-                        }
-                        unlink(raw);
-                        if (r < 0)
-                                unlink(tmp);
-                }
         }
+
         node_release(&root);
         if (r < 0)
                 return r;

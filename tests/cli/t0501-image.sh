@@ -165,6 +165,15 @@ run qemu-img check gpt.qcow2
 contains "qemu-img check" "$out" "No errors were found"
 qemu-img convert -O raw gpt.qcow2 gpt-from-qcow2.img
 check "qcow2 holds the same bytes as raw" 0 cmp gpt.img gpt-from-qcow2.img
+# Several L2 tables (one maps 512 MiB): data at both ends of a 3 GiB disk.
+check "build 3G qcow2" 0 "$bin" image build big.qcow2 --from src --size 3G --format qcow2 --seed test
+run qemu-img check big.qcow2
+contains "3G qcow2: qemu-img check" "$out" "No errors were found"
+check "3G qcow2 is small" 0 test "$(stat -c %s big.qcow2)" -lt 4000000
+qemu-img convert -O raw big.qcow2 big-from-qcow2.img
+"$bin" image build big3g.img --from src --size 3G --seed test >/dev/null
+check "3G qcow2 holds the same bytes as raw" 0 cmp big3g.img big-from-qcow2.img
+rm -f big3g.img big-from-qcow2.img
 no_leftovers "qcow2" .
 
 # --- put / rm on our image and on one made by mkfs.fat ---
