@@ -21,7 +21,8 @@
 #define FAT32_MAX_CLUSTERS 0x0ffffff5u
 #define FAT_EOC            0x0ffffff8u
 #define FAT_MAX_FILE       0xffffffffull
-#define FAT_NAME_MAX       255 /* UTF-16 units of a long name */
+#define FAT_NAME_MAX       255                   /* UTF-16 units of a long name */
+#define FAT_MAX_VOLUME     (0xffffffffull * 512) /* 32-bit sector count */
 
 enum {
         FAT_ATTR_READ_ONLY = 0x01,

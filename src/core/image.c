@@ -503,6 +503,13 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         uint64_t disk = o->size ? (o->size + MIB - 1) / MIB * MIB : res->min_disk_bytes;
         uint64_t volume = disk > overhead ? disk - overhead : 0;
         struct fat_geometry g;
+        if (volume > FAT_MAX_VOLUME) {
+                _cleanup_free_ char *have = size_text(disk);
+                *reterr = xasprintf("--size %s is above FAT32's maximum of 2 TiB of 512-byte "
+                                    "sectors",
+                                    have);
+                return -ERANGE;
+        }
         if (volume == 0 || fat_geometry_for(volume, &g) < 0) {
                 _cleanup_free_ char *have = size_text(disk);
                 _cleanup_free_ char *need = size_text(image_min_disk_bytes(o->layout));
