@@ -384,42 +384,6 @@ static int stream_file(struct writer *w, int root_fd, const struct node *f, uint
                 return -errno;
         }
         uint64_t left = f->size;
-        if (f->size >= STREAM_BYTES / 4 && !w->q) {
-                /* A large file: in-kernel copy straight to its place, no buffer in between. */
-                int r = w_flush(w, reterr);
-                if (r < 0)
-                        return r;
-                off_t at = (off_t) w->start;
-                while (left > 0) {
-                        if (w->fail_after >= 0 && w->writes >= w->fail_after) {
-                                *reterr = xasprintf("injected fault: write %lld refused",
-                                                    w->writes + 1);
-                                return -EIO;
-                        }
-                        w->writes++;
-                        ssize_t n = copy_file_range(fd, NULL, w->fd, &at, (size_t) left, 0);
-                        if (n < 0 && left == f->size &&
-                            (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                             errno == EOPNOTSUPP))
-                                break; /* not here: the buffered path below */
-                        if (n <= 0) {
-                                *reterr = xasprintf("%s: %s", f->rel,
-                                                    n < 0 ? strerror(errno)
-                                                          : "the file shrank while it was read");
-                                return n < 0 ? -errno : -EIO;
-                        }
-                        left -= (uint64_t) n;
-                        w->done += (uint64_t) n;
-                }
-                if (left == 0) {
-                        (void) sync_file_range(w->fd, (off_t) w->start, (off_t) f->size,
-                                               SYNC_FILE_RANGE_WRITE);
-                        /* The padding is a hole already: the image was sized empty. */
-                        w->start += (uint64_t) f->n_clusters * cs;
-                        progress_update(w->progress, "image", w->done, w->total);
-                        return 0;
-                }
-        }
         while (left > 0) {
                 size_t room = STREAM_BYTES - w->len;
                 size_t want = (size_t) MIN((uint64_t) room, left);
@@ -442,7 +406,8 @@ static int stream_file(struct writer *w, int root_fd, const struct node *f, uint
                 }
         }
         size_t pad = (size_t) ((uint64_t) f->n_clusters * cs - f->size);
-        /* The padding may straddle a flush: STREAM_BYTES is a multiple of every cluster size. */
+        /* Within the buffer: files start on cluster boundaries and STREAM_BYTES is a multiple
+         * of every cluster size. */
         memset(w->buf + w->len, 0, pad);
         w->len += pad;
         if (w->len == STREAM_BYTES)
