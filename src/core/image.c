@@ -78,6 +78,11 @@ static void node_release(struct node *n)
         free(n->rel);
 }
 
+static int strcmp_ptr(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 static int node_cmp(const void *a, const void *b)
 {
         return strcmp(((const struct node *) a)->name, ((const struct node *) b)->name);
@@ -818,4 +823,82 @@ int image_commit(struct image *im, char **reterr)
         if (!im->writable)
                 return 0;
         return atomic_file_commit(&im->af, reterr);
+}
+
+static int put_dir(struct fat_volume *v, int dir_fd, const char *local, const char *path,
+                   int64_t timestamp, int depth, uint64_t *files, char **reterr)
+{
+        if (depth > 32) {
+                *reterr = xasprintf("%s: directories nested deeper than 32", local);
+                return -ELOOP;
+        }
+        struct stat st;
+        if (fstat(dir_fd, &st) < 0) {
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        int r = fat_mkdir(v, path, timestamp >= 0 ? timestamp : (int64_t) st.st_mtime, reterr);
+        if (r < 0)
+                return r;
+        int fd = dup(dir_fd);
+        _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        /* Sorted, so that the same tree gives the same image. */
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        GROW(names, cap, n + 1);
+                        names[n++] = xstrdup(de->d_name);
+                }
+        if (n > 1)
+                qsort(names, n, sizeof(char *), strcmp_ptr);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_free_ char *sub_local = xasprintf("%s/%s", local, names[i]);
+                _cleanup_free_ char *sub_path = xasprintf("%s/%s", path, names[i]);
+                _cleanup_close_ int sfd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC);
+                if (sfd < 0 || fstat(sfd, &st) < 0) {
+                        *reterr = xasprintf("%s: %m", sub_local);
+                        r = -errno;
+                } else if (S_ISDIR(st.st_mode))
+                        r = put_dir(v, sfd, sub_local, sub_path, timestamp, depth + 1, files,
+                                    reterr);
+                else if (S_ISREG(st.st_mode)) {
+                        r = fat_put_file(v, sub_path, sfd, (uint64_t) st.st_size,
+                                         timestamp >= 0 ? timestamp : (int64_t) st.st_mtime,
+                                         reterr);
+                        (*files)++;
+                } else {
+                        *reterr = xasprintf("%s: not a regular file or directory", sub_local);
+                        r = -EINVAL;
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
+int image_put_tree(struct image *im, const char *path, const char *local, int64_t timestamp,
+                   uint64_t *ret_files, char **reterr)
+{
+        _cleanup_close_ int fd = open(local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        uint64_t files = 0;
+        /* One copy of the image takes every change; image_commit() syncs it once. */
+        fat_defer_sync(im->vol, true);
+        int r = put_dir(im->vol, fd, local, path, timestamp, 0, &files, reterr);
+        fat_defer_sync(im->vol, false);
+        if (ret_files)
+                *ret_files = files;
+        return r;
 }

@@ -194,6 +194,18 @@ run mcopy -n -i edit.esp "::com.apple.recovery.boot/BaseSystem Long.chunklist" g
 check "mcopy reads the new file in a new directory" 0 cmp got2 newconfig
 run mdir -i edit.esp ::EFI/OC
 lacks "rm'd file gone" "$out" " empty "
+# A whole directory in one change (the installer's com.apple.recovery.boot).
+mkdir -p rec/com.apple.recovery.boot/empty-dir
+head -c 2000000 /dev/urandom >rec/com.apple.recovery.boot/BaseSystem.dmg
+echo chunks >rec/com.apple.recovery.boot/BaseSystem.chunklist
+check "put a directory tree" 0 "$bin" image put edit.img com.apple.recovery.boot rec/com.apple.recovery.boot
+esp edit.img edit.esp
+fsck_ok "after the tree put" edit.esp
+rm -rf recback && mkdir recback && mcopy -s -n -i edit.esp ::com.apple.recovery.boot recback/ 2>/dev/null
+check "mcopy reads the put tree back (1)" 0 cmp rec/com.apple.recovery.boot/BaseSystem.dmg recback/com.apple.recovery.boot/BaseSystem.dmg
+check "mcopy reads the put tree back (2)" 0 cmp rec/com.apple.recovery.boot/BaseSystem.chunklist recback/com.apple.recovery.boot/BaseSystem.chunklist
+check "the empty directory too" 0 test -d recback/com.apple.recovery.boot/empty-dir
+contains "the earlier file in the merged directory stays" "$(ls recback/com.apple.recovery.boot)" "BaseSystem Long.chunklist"
 # Fill a directory past one cluster so it has to grow.
 for i in $(seq 1 40); do "$bin" image put edit.img "EFI/OC/Resources/many/long file name number $i.txt" newconfig || break; done
 esp edit.img edit.esp
