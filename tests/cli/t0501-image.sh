@@ -267,6 +267,16 @@ for k in 0 1 2 3; do
 	cmp -s fr.img before.img || n_bad=$((n_bad + 1))
 done
 check "rm stopped at every write left the old image" 0 test $n_bad = 0
+n_bad=0 tree_ok=0
+for k in $(seq 0 60); do
+	cp before.img ft.img
+	if DARWINKVM_FAIL_AFTER_WRITES=$k "$bin" image put ft.img com.apple.recovery.boot rec/com.apple.recovery.boot 2>/dev/null; then
+		tree_ok=1
+		break
+	fi
+	cmp -s ft.img before.img || n_bad=$((n_bad + 1))
+done
+check "tree put stopped at every write left the old image" 0 test $n_bad = 0 -a $tree_ok = 1
 
 # --- bad input ---
 mkdir -p bad1 && echo x >'bad1/a:b'
