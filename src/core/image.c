@@ -446,11 +446,6 @@ static int stream_files(struct writer *w, int root_fd, const struct node *root, 
         return w_flush(w, reterr);
 }
 
-static void set_mtimes(struct node *n, int64_t t)
-{
-        n->mtime = t;
-}
-
 static char *size_text(uint64_t b)
 {
         char s[32];
@@ -631,7 +626,7 @@ int image_build(const char *out, const struct image_build_options *o,
         struct scan s = { .root_fd = root_fd, .timestamp = o->timestamp };
         struct node root = { .name = xstrdup(""), .rel = xstrdup(""), .dir = true };
         if (fstat(root_fd, &st) == 0)
-                set_mtimes(&root, o->timestamp >= 0 ? o->timestamp : (int64_t) st.st_mtime);
+                root.mtime = o->timestamp >= 0 ? o->timestamp : (int64_t) st.st_mtime;
         int r = scan_dir(&s, &root, 0, reterr);
         if (r < 0) {
                 node_release(&root);
@@ -751,24 +746,6 @@ static int open_volume(struct image *im, uint64_t size, long long fail_after, ch
                 return r;
         struct fat_open_options fo = { .writable = im->writable, .fail_after_writes = fail_after };
         return fat_open(im->fd, im->loc.offset, im->loc.size, &fo, &im->vol, reterr);
-}
-
-int image_open_fd(int fd, struct image **ret, char **reterr)
-{
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        struct image *im = xcalloc(1, sizeof(*im));
-        im->fd = fd;
-        im->af.fd = im->af.dir_fd = -1;
-        int r = open_volume(im, (uint64_t) st.st_size, -1, reterr);
-        im->fd = -1; /* the caller's */
-        if (r < 0) {
-                image_close(im);
-                return r;
-        }
-        *ret = im;
-        return 0;
 }
 
 int image_open(const char *path, bool writable, long long fail_after_writes, struct image **ret,

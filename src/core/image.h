@@ -89,6 +89,3 @@ static inline void image_closep(struct image **im)
         if (*im)
                 image_close(*im);
 }
-
-/* Opens a memory image (the fuzzer): @fd is read only. */
-int image_open_fd(int fd, struct image **ret, char **reterr);
