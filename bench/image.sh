@@ -27,54 +27,57 @@ bytes=$(du -sb tree | cut -f1)
 nfiles=$(find tree -type f | wc -l)
 
 # Interleaved rounds (one run of each per round) so that load from other work on the
-# machine hits every contender alike; the median per contender.
-names=(floor floor_sync cp_r ours ours_q chain)
-cat_floor() { # shellcheck disable=SC2086
-	cat $files >cat.out
-}
-cat_floor_sync() { # the same, made durable like our output (fsync before rename)
-	cat_floor && sync cat.out
-}
-mtools_chain() {
-	truncate -s 64M out.img
-	sgdisk -n 1:2048:0 -t 1:ef00 out.img
-	mkfs.fat -F 32 --offset 2048 out.img $(((64 * 2048 - 2048 - 34) / 2))
-	mcopy -s -i out.img@@1M tree/EFI ::
-}
-run_one() {
-	case $1 in
-	floor) cat_floor ;;
-	floor_sync) cat_floor_sync ;;
-	cp_r) cp -r tree copy ;;
-	ours) "$bin" image build out.img --from tree --size 64M --seed bench ;;
-	ours_q) "$bin" image build out.qcow2 --from tree --size 64M --seed bench --format qcow2 ;;
-	chain) mtools_chain ;;
-	esac
-}
-files=$(find tree -type f | sort)
-for round in $(seq "$runs"); do
-	for c in "${names[@]}"; do
-		[ "$c" = chain ] && [ "$round" -gt 5 ] && continue # ~1 s each: 5 runs are plenty
-		rm -rf out.img out.qcow2 copy cat.out
-		sync
-		t=$(date +%s%N)
-		run_one "$c" >/dev/null 2>&1 || { echo "bench: $c failed" >&2; exit 1; }
-		echo $((($(date +%s%N) - t) / 1000)) >>"t.$c"
-	done
-done
-med() { sort -n "t.$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-floor=$(med floor) floor_sync=$(med floor_sync) cp_r=$(med cp_r) ours=$(med ours)
-ours_q=$(med ours_q) chain=$(med chain)
-
-r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# machine hits every contender alike. Wall time and CPU time (user + system of the
+# process tree, from rusage: steadier than wall time on a shared machine); medians.
 echo "== image build: 64 MiB GPT image from $nfiles files, $((bytes / 1024)) KiB (median of $runs)"
-printf '%-46s %8.1f ms\n' "cat of every file into one (floor)" "$(r "$floor" 1000)"
-printf '%-46s %8.1f ms\n' "cat + sync of the file (durable floor)" "$(r "$floor_sync" 1000)"
-printf '%-46s %8.1f ms\n' "cp -r" "$(r "$cp_r" 1000)"
-printf '%-46s %8.1f ms\n' "truncate + sgdisk + mkfs.fat + mcopy -s" "$(r "$chain" 1000)"
-printf '%-46s %8.1f ms\n' "darwinkvm image build (raw)" "$(r "$ours" 1000)"
-printf '%-46s %8.1f ms\n' "darwinkvm image build --format qcow2" "$(r "$ours_q" 1000)"
-echo "ratio vs cat floor:  $(r "$ours" "$floor")x  (target <= 1.1)"
-echo "ratio vs durable floor: $(r "$ours" "$floor_sync")x  (ours fsyncs before the rename)"
-echo "ratio vs cp -r:      $(r "$ours" "$cp_r")x  (target <= 1.2)"
-echo "mtools chain / ours: $(r "$chain" "$ours")x faster  (issue target >= 5, baselines: ~2.5 is the byte-moving bound)"
+files=$(find tree -type f | sort | tr '\n' ' ')
+python3 - "$bin" "$runs" "$files" <<'PY'
+import os, resource, subprocess, sys, time
+binary, runs, files = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+q = lambda *a: subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+def cat():
+    with open("cat.out", "wb") as out:
+        subprocess.run(["cat"] + files, check=True, stdout=out)
+def cat_sync():
+    cat(); q("sync", "cat.out")
+def chain():
+    q("truncate", "-s", "64M", "out.img")
+    q("sgdisk", "-n", "1:2048:0", "-t", "1:ef00", "out.img")
+    q("mkfs.fat", "-F", "32", "--offset", "2048", "out.img", str((64 * 2048 - 2048 - 34) // 2))
+    q("mcopy", "-s", "-i", "out.img@@1M", "tree/EFI", "::")
+contenders = [
+    ("cat of every file into one (floor)", cat),
+    ("cat + sync of the file (durable floor)", cat_sync),
+    ("cp -r", lambda: q("cp", "-r", "tree", "copy")),
+    ("truncate + sgdisk + mkfs.fat + mcopy -s", chain),
+    ("darwinkvm image build (raw)", lambda: q(binary, "image", "build", "out.img", "--from", "tree", "--size", "64M", "--seed", "bench")),
+    ("darwinkvm image build --format qcow2", lambda: q(binary, "image", "build", "out.qcow2", "--from", "tree", "--size", "64M", "--seed", "bench", "--format", "qcow2")),
+]
+wall = {n: [] for n, _ in contenders}
+cpu = {n: [] for n, _ in contenders}
+for r in range(runs):
+    for name, fn in contenders:
+        if name.startswith("truncate") and r >= 5:
+            continue  # about a second each (sgdisk syncs the whole system): 5 runs are plenty
+        subprocess.run("rm -rf out.img out.qcow2 copy cat.out; sync", shell=True, check=True)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall[name].append((t1 - t0) * 1000)
+        cpu[name].append((ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) * 1000)
+med = lambda l: sorted(l)[len(l) // 2]
+W = {n: med(v) for n, v in wall.items()}
+C = {n: med(v) for n, v in cpu.items()}
+print(f"{'':46s} {'wall':>9s} {'cpu':>9s}")
+for n, _ in contenders:
+    print(f"{n:46s} {W[n]:7.1f}ms {C[n]:7.1f}ms")
+ours, floor, dur, cp, ch, qc = (contenders[i][0] for i in (4, 0, 1, 2, 3, 5))
+print(f"ours / cat floor:      wall {W[ours] / W[floor]:.2f}x  cpu {C[ours] / C[floor]:.2f}x  (target <= 1.1)")
+print(f"ours / durable floor:  wall {W[ours] / W[dur]:.2f}x  cpu {C[ours] / C[dur]:.2f}x  (ours fsyncs before the rename)")
+print(f"ours / cp -r:          wall {W[ours] / W[cp]:.2f}x  cpu {C[ours] / C[cp]:.2f}x  (target <= 1.2)")
+print(f"mtools chain / ours:   wall {W[ch] / W[ours]:.1f}x faster  cpu {C[ch] / C[ours]:.1f}x  (issue target >= 5)")
+print(f"qcow2 / raw:           wall {W[qc] / W[ours]:.2f}x")
+PY

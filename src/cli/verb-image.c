@@ -279,13 +279,15 @@ static int image_put_verb(struct cli_context *ctx, const struct cli_args *args)
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
                 return cli_error(EXIT_USAGE, "%s: %s", file, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return cli_error(EXIT_USAGE, "%s: not a regular file", file);
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+                return cli_error(EXIT_USAGE, "%s: not a regular file or directory", file);
         int64_t t = source_date_epoch();
         _cleanup_(image_closep) struct image *im = NULL;
         char *err = NULL;
         int r = image_open(image, true, fail_after_writes(), &im, &err);
-        if (r >= 0)
+        if (r >= 0 && S_ISDIR(st.st_mode))
+                r = image_put_tree(im, path, file, t, NULL, &err);
+        else if (r >= 0)
                 r = fat_put_file(image_volume(im), path, fd, (uint64_t) st.st_size,
                                  t >= 0 ? t : (int64_t) st.st_mtime, &err);
         if (r >= 0)

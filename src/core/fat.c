@@ -379,7 +379,13 @@ struct fat_volume {
         char label[12];
         uint32_t volume_id;
         uint32_t *owner; /* per cluster during the check */
+        bool defer_sync; /* many changes in a row: the caller syncs once at the end */
 };
+
+void fat_defer_sync(struct fat_volume *v, bool defer)
+{
+        v->defer_sync = defer;
+}
 
 static uint64_t cluster_off(const struct fat_volume *v, uint32_t c)
 {
@@ -419,6 +425,8 @@ static int vol_write(struct fat_volume *v, const void *p, size_t n, uint64_t off
 
 static int vol_sync(struct fat_volume *v, char **reterr)
 {
+        if (v->defer_sync)
+                return 0;
         if (fsync(v->fd) < 0 && errno != EINVAL) {
                 *reterr = xasprintf("fsync: %m");
                 return -errno;
@@ -1328,6 +1336,51 @@ static int make_dir(struct fat_volume *v, struct located *parent, const char *na
         return 0;
 }
 
+/* Opens the directory @parts[0..n) into @l, creating what is missing. */
+static int descend(struct fat_volume *v, char **parts, size_t n, const char *path, int64_t mtime,
+                   struct located *l, char **reterr)
+{
+        int r = open_dir(v, v->root, "/", l, reterr);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                ssize_t k = find_in(l->list, l->n, parts[i]);
+                uint32_t c;
+                if (k >= 0 && !l->list[k].e.dir) {
+                        *reterr = xasprintf("%s: '%s' is a file, not a directory", path, parts[i]);
+                        r = -ENOTDIR;
+                        break;
+                }
+                if (k >= 0)
+                        c = l->list[k].e.cluster;
+                else
+                        r = make_dir(v, l, parts[i], mtime, &c, reterr);
+                if (r < 0)
+                        break;
+                located_release(l);
+                r = open_dir(v, c, path, l, reterr);
+        }
+        return r;
+}
+
+int fat_mkdir(struct fat_volume *v, const char *path, int64_t mtime, char **reterr)
+{
+        if (!v->writable) {
+                *reterr = xasprintf("the image was opened read-only");
+                return -EROFS;
+        }
+        char **parts = split_path(path, reterr);
+        if (!parts)
+                return -EINVAL;
+        struct located l = { 0 };
+        int r = descend(v, parts, parts_len(parts), path, mtime, &l, reterr);
+        if (r >= 0)
+                r = flush_fat(v, reterr);
+        if (r >= 0)
+                r = vol_sync(v, reterr);
+        located_release(&l);
+        parts_free(parts);
+        return r;
+}
+
 int fat_put_file(struct fat_volume *v, const char *path, int in_fd, uint64_t size, int64_t mtime,
                  char **reterr)
 {
@@ -1354,24 +1407,7 @@ int fat_put_file(struct fat_volume *v, const char *path, int in_fd, uint64_t siz
         /* Every parent, created when missing. */
         struct located l = { 0 };
         if (r >= 0)
-                r = open_dir(v, v->root, "/", &l, reterr);
-        for (size_t i = 0; r >= 0 && i + 1 < np; i++) {
-                ssize_t k = find_in(l.list, l.n, parts[i]);
-                uint32_t c;
-                if (k >= 0 && !l.list[k].e.dir) {
-                        *reterr = xasprintf("%s: '%s' is a file, not a directory", path, parts[i]);
-                        r = -ENOTDIR;
-                        break;
-                }
-                if (k >= 0)
-                        c = l.list[k].e.cluster;
-                else
-                        r = make_dir(v, &l, parts[i], mtime, &c, reterr);
-                if (r < 0)
-                        break;
-                located_release(&l);
-                r = open_dir(v, c, path, &l, reterr);
-        }
+                r = descend(v, parts, np - 1, path, mtime, &l, reterr);
         ssize_t k = r >= 0 ? find_in(l.list, l.n, parts[np - 1]) : -1;
         if (r >= 0 && k >= 0 && l.list[k].e.dir) {
                 *reterr = xasprintf("%s: is a directory in the image", path);

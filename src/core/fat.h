@@ -21,7 +21,8 @@
 #define FAT32_MAX_CLUSTERS 0x0ffffff5u
 #define FAT_EOC            0x0ffffff8u
 #define FAT_MAX_FILE       0xffffffffull
-#define FAT_NAME_MAX       255 /* UTF-16 units of a long name */
+#define FAT_NAME_MAX       255                   /* UTF-16 units of a long name */
+#define FAT_MAX_VOLUME     (0xffffffffull * 512) /* 32-bit sector count */
 
 enum {
         FAT_ATTR_READ_ONLY = 0x01,
@@ -154,5 +155,12 @@ int fat_read_file(struct fat_volume *v, const char *path, int out_fd, char **ret
  */
 int fat_put_file(struct fat_volume *v, const char *path, int in_fd, uint64_t size, int64_t mtime,
                  char **reterr);
+/* Creates the directory @path and its missing parents (like mkdir -p). */
+int fat_mkdir(struct fat_volume *v, const char *path, int64_t mtime, char **reterr);
+/*
+ * With @defer, changes skip their fsyncs: for a series of changes to a copy
+ * that replaces the image only when complete (image_commit() syncs it).
+ */
+void fat_defer_sync(struct fat_volume *v, bool defer);
 /* Removes a file or an empty directory. */
 int fat_remove(struct fat_volume *v, const char *path, char **reterr);

@@ -14,7 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "fileio.h"
-#include "process.h"
+#include "qcow2.h"
 #include "random.h"
 #include "strutil.h"
 
@@ -76,6 +76,11 @@ static void node_release(struct node *n)
         free(n->kids);
         free(n->name);
         free(n->rel);
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static int node_cmp(const void *a, const void *b)
@@ -334,6 +339,7 @@ static void dir_contents(const struct node *d, uint32_t cs, uint32_t parent, con
 /* Counts writes for the fault-injection hook of the tests. */
 struct writer {
         int fd;
+        struct qcow2 *q; /* qcow2 output, else raw */
         long long fail_after, writes;
         uint8_t *buf;
         size_t len;
@@ -349,7 +355,7 @@ static int w_write(struct writer *w, const void *p, size_t n, uint64_t off, char
                 return -EIO;
         }
         w->writes++;
-        int r = pwrite_all(w->fd, p, n, (off_t) off);
+        int r = w->q ? qcow2_pwrite(w->q, p, n, off) : pwrite_all(w->fd, p, n, (off_t) off);
         if (r < 0)
                 *reterr = xasprintf("write: %s", strerror(-r));
         return r;
@@ -362,7 +368,7 @@ static int w_flush(struct writer *w, char **reterr)
         int r = w_write(w, w->buf, w->len, w->start, reterr);
         /* Start writing it back now, so that the final fsync finds little left to do: the
          * disk works while the next files are read. */
-        if (r >= 0)
+        if (r >= 0 && !w->q)
                 (void) sync_file_range(w->fd, (off_t) w->start, (off_t) w->len,
                                        SYNC_FILE_RANGE_WRITE);
         w->start += w->len;
@@ -383,42 +389,6 @@ static int stream_file(struct writer *w, int root_fd, const struct node *f, uint
                 return -errno;
         }
         uint64_t left = f->size;
-        if (f->size >= STREAM_BYTES / 4) {
-                /* A large file: in-kernel copy straight to its place, no buffer in between. */
-                int r = w_flush(w, reterr);
-                if (r < 0)
-                        return r;
-                off_t at = (off_t) w->start;
-                while (left > 0) {
-                        if (w->fail_after >= 0 && w->writes >= w->fail_after) {
-                                *reterr = xasprintf("injected fault: write %lld refused",
-                                                    w->writes + 1);
-                                return -EIO;
-                        }
-                        w->writes++;
-                        ssize_t n = copy_file_range(fd, NULL, w->fd, &at, (size_t) left, 0);
-                        if (n < 0 && left == f->size &&
-                            (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                             errno == EOPNOTSUPP))
-                                break; /* not here: the buffered path below */
-                        if (n <= 0) {
-                                *reterr = xasprintf("%s: %s", f->rel,
-                                                    n < 0 ? strerror(errno)
-                                                          : "the file shrank while it was read");
-                                return n < 0 ? -errno : -EIO;
-                        }
-                        left -= (uint64_t) n;
-                        w->done += (uint64_t) n;
-                }
-                if (left == 0) {
-                        (void) sync_file_range(w->fd, (off_t) w->start, (off_t) f->size,
-                                               SYNC_FILE_RANGE_WRITE);
-                        /* The padding is a hole already: the image was sized empty. */
-                        w->start += (uint64_t) f->n_clusters * cs;
-                        progress_update(w->progress, "image", w->done, w->total);
-                        return 0;
-                }
-        }
         while (left > 0) {
                 size_t room = STREAM_BYTES - w->len;
                 size_t want = (size_t) MIN((uint64_t) room, left);
@@ -441,7 +411,8 @@ static int stream_file(struct writer *w, int root_fd, const struct node *f, uint
                 }
         }
         size_t pad = (size_t) ((uint64_t) f->n_clusters * cs - f->size);
-        /* The padding may straddle a flush: STREAM_BYTES is a multiple of every cluster size. */
+        /* Within the buffer: files start on cluster boundaries and STREAM_BYTES is a multiple
+         * of every cluster size. */
         memset(w->buf + w->len, 0, pad);
         w->len += pad;
         if (w->len == STREAM_BYTES)
@@ -475,11 +446,6 @@ static int stream_files(struct writer *w, int root_fd, const struct node *root, 
         return w_flush(w, reterr);
 }
 
-static void set_mtimes(struct node *n, int64_t t)
-{
-        n->mtime = t;
-}
-
 static char *size_text(uint64_t b)
 {
         char s[32];
@@ -502,6 +468,13 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         uint64_t disk = o->size ? (o->size + MIB - 1) / MIB * MIB : res->min_disk_bytes;
         uint64_t volume = disk > overhead ? disk - overhead : 0;
         struct fat_geometry g;
+        if (volume > FAT_MAX_VOLUME) {
+                _cleanup_free_ char *have = size_text(disk);
+                *reterr = xasprintf("--size %s is above FAT32's maximum of 2 TiB of 512-byte "
+                                    "sectors",
+                                    have);
+                return -ERANGE;
+        }
         if (volume == 0 || fat_geometry_for(volume, &g) < 0) {
                 _cleanup_free_ char *have = size_text(disk);
                 _cleanup_free_ char *need = size_text(image_min_disk_bytes(o->layout));
@@ -540,7 +513,10 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
                             .fail_after = o->fail_after_writes,
                             .progress = progress,
                             .total = s->bytes };
-        if (ftruncate(fd, (off_t) disk) < 0) {
+        _cleanup_(qcow2_freep) struct qcow2 *q = NULL;
+        if (o->format == IMAGE_FORMAT_QCOW2)
+                w.q = q = qcow2_new(fd, disk);
+        else if (ftruncate(fd, (off_t) disk) < 0) {
                 *reterr = xasprintf("cannot size the image to %llu bytes: %m",
                                     (unsigned long long) disk);
                 return -errno;
@@ -602,6 +578,10 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         r = stream_files(&w, s->root_fd, root, cs, reterr);
         if (r < 0)
                 return r;
+        if (q && (r = qcow2_finish(q)) < 0) {
+                *reterr = xasprintf("write: %s", strerror(-r));
+                return r;
+        }
         progress_finish(progress, "image");
 
         res->disk_bytes = disk;
@@ -614,29 +594,6 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         if (o->layout == IMAGE_LAYOUT_GPT) {
                 uuid_format(&disk_guid, res->disk_guid);
                 uuid_format(&part_guid, res->partition_guid);
-        }
-        return 0;
-}
-
-static int qcow2_convert(const char *raw, const char *out, char **reterr)
-{
-        char *argv[] = { (char *) "qemu-img",   (char *) "convert", (char *) "-q",    (char *) "-f",
-                         (char *) "raw",        (char *) "-O",      (char *) "qcow2", (char *) "-o",
-                         (char *) "compat=1.1", (char *) raw,       (char *) out,     NULL };
-        _cleanup_buf_ struct buf err = BUF_INIT;
-        int status;
-        int r = process_run(argv, NULL, &err, &status, reterr);
-        if (r < 0)
-                return r;
-        if (status != 0) {
-                *reterr = xasprintf("qemu-img convert failed (status %d): %s", status,
-                                    err.s ? strstrip(err.s) : "");
-                return -EIO;
-        }
-        _cleanup_close_ int fd = open(out, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0) {
-                *reterr = xasprintf("%s: %m", out);
-                return -errno;
         }
         return 0;
 }
@@ -669,7 +626,7 @@ int image_build(const char *out, const struct image_build_options *o,
         struct scan s = { .root_fd = root_fd, .timestamp = o->timestamp };
         struct node root = { .name = xstrdup(""), .rel = xstrdup(""), .dir = true };
         if (fstat(root_fd, &st) == 0)
-                set_mtimes(&root, o->timestamp >= 0 ? o->timestamp : (int64_t) st.st_mtime);
+                root.mtime = o->timestamp >= 0 ? o->timestamp : (int64_t) st.st_mtime;
         int r = scan_dir(&s, &root, 0, reterr);
         if (r < 0) {
                 node_release(&root);
@@ -677,39 +634,15 @@ int image_build(const char *out, const struct image_build_options *o,
         }
 
         struct image_build_result res = { 0 };
-        if (o->format == IMAGE_FORMAT_RAW) {
+        {
                 _cleanup_atomic_file_ struct atomic_file f = { .dir_fd = -1, .fd = -1 };
                 r = atomic_file_open(AT_FDCWD, out, 0644, false, &f, reterr);
                 if (r >= 0)
                         r = write_raw(f.fd, &root, &s, o, progress, &res, reterr);
                 if (r >= 0)
                         r = atomic_file_commit(&f, reterr);
-        } else {
-                /* qemu-img convert from a raw twin: see the report on why not natively. */
-                _cleanup_free_ char *raw = xasprintf("%s.dkvm-raw-XXXXXX", out);
-                _cleanup_free_ char *tmp = xasprintf("%s.dkvm-qcow2-XXXXXX", out);
-                _cleanup_close_ int fd = mkostemp(raw, O_CLOEXEC);
-                _cleanup_close_ int tfd = fd >= 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
-                if (fd < 0 || tfd < 0) {
-                        *reterr = xasprintf("cannot create a file next to %s: %m", out);
-                        r = -errno;
-                        if (fd >= 0)
-                                unlink(raw);
-                } else {
-                        r = write_raw(fd, &root, &s, o, progress, &res, reterr);
-                        if (r >= 0)
-                                r = qcow2_convert(raw, tmp, reterr);
-                        if (r >= 0 && fchmod(tfd, 0644) < 0)
-                                r = -errno;
-                        if (r >= 0 && rename(tmp, out) < 0) {
-                                *reterr = xasprintf("%s: %m", out);
-                                r = -errno;
-                        }
-                        unlink(raw);
-                        if (r < 0)
-                                unlink(tmp);
-                }
         }
+
         node_release(&root);
         if (r < 0)
                 return r;
@@ -815,24 +748,6 @@ static int open_volume(struct image *im, uint64_t size, long long fail_after, ch
         return fat_open(im->fd, im->loc.offset, im->loc.size, &fo, &im->vol, reterr);
 }
 
-int image_open_fd(int fd, struct image **ret, char **reterr)
-{
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        struct image *im = xcalloc(1, sizeof(*im));
-        im->fd = fd;
-        im->af.fd = im->af.dir_fd = -1;
-        int r = open_volume(im, (uint64_t) st.st_size, -1, reterr);
-        im->fd = -1; /* the caller's */
-        if (r < 0) {
-                image_close(im);
-                return r;
-        }
-        *ret = im;
-        return 0;
-}
-
 int image_open(const char *path, bool writable, long long fail_after_writes, struct image **ret,
                char **reterr)
 {
@@ -885,4 +800,82 @@ int image_commit(struct image *im, char **reterr)
         if (!im->writable)
                 return 0;
         return atomic_file_commit(&im->af, reterr);
+}
+
+static int put_dir(struct fat_volume *v, int dir_fd, const char *local, const char *path,
+                   int64_t timestamp, int depth, uint64_t *files, char **reterr)
+{
+        if (depth > 32) {
+                *reterr = xasprintf("%s: directories nested deeper than 32", local);
+                return -ELOOP;
+        }
+        struct stat st;
+        if (fstat(dir_fd, &st) < 0) {
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        int r = fat_mkdir(v, path, timestamp >= 0 ? timestamp : (int64_t) st.st_mtime, reterr);
+        if (r < 0)
+                return r;
+        int fd = dup(dir_fd);
+        _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        /* Sorted, so that the same tree gives the same image. */
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        GROW(names, cap, n + 1);
+                        names[n++] = xstrdup(de->d_name);
+                }
+        if (n > 1)
+                qsort(names, n, sizeof(char *), strcmp_ptr);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_free_ char *sub_local = xasprintf("%s/%s", local, names[i]);
+                _cleanup_free_ char *sub_path = xasprintf("%s/%s", path, names[i]);
+                _cleanup_close_ int sfd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC);
+                if (sfd < 0 || fstat(sfd, &st) < 0) {
+                        *reterr = xasprintf("%s: %m", sub_local);
+                        r = -errno;
+                } else if (S_ISDIR(st.st_mode))
+                        r = put_dir(v, sfd, sub_local, sub_path, timestamp, depth + 1, files,
+                                    reterr);
+                else if (S_ISREG(st.st_mode)) {
+                        r = fat_put_file(v, sub_path, sfd, (uint64_t) st.st_size,
+                                         timestamp >= 0 ? timestamp : (int64_t) st.st_mtime,
+                                         reterr);
+                        (*files)++;
+                } else {
+                        *reterr = xasprintf("%s: not a regular file or directory", sub_local);
+                        r = -EINVAL;
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
+int image_put_tree(struct image *im, const char *path, const char *local, int64_t timestamp,
+                   uint64_t *ret_files, char **reterr)
+{
+        _cleanup_close_ int fd = open(local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                *reterr = xasprintf("%s: %m", local);
+                return -errno;
+        }
+        uint64_t files = 0;
+        /* One copy of the image takes every change; image_commit() syncs it once. */
+        fat_defer_sync(im->vol, true);
+        int r = put_dir(im->vol, fd, local, path, timestamp, 0, &files, reterr);
+        fat_defer_sync(im->vol, false);
+        if (ret_files)
+                *ret_files = files;
+        return r;
 }

@@ -75,6 +75,12 @@ int image_open(const char *path, bool writable, long long fail_after_writes, str
                char **reterr);
 struct fat_volume *image_volume(struct image *im);
 const struct gpt_location *image_location(const struct image *im);
+/*
+ * Copies the directory @local to @path inside the image (created when
+ * missing; files replaced, directories merged), in sorted order.
+ */
+int image_put_tree(struct image *im, const char *path, const char *local, int64_t timestamp,
+                   uint64_t *ret_files, char **reterr);
 int image_commit(struct image *im, char **reterr);
 void image_close(struct image *im);
 
@@ -83,6 +89,3 @@ static inline void image_closep(struct image **im)
         if (*im)
                 image_close(*im);
 }
-
-/* Opens a memory image (the fuzzer): @fd is read only. */
-int image_open_fd(int fd, struct image **ret, char **reterr);

@@ -111,6 +111,36 @@ run "$bin" --json image ls gpt.img EFI/OC
 contains "ls --json" "$out" '"partitioning":"gpt"'
 contains "ls --json: entry" "$out" '"path":"config.plist","short_name":"CONFIG~1.PLI"'
 
+# --- golden: a fixed tree, seed and SOURCE_DATE_EPOCH give these exact bytes ---
+golden=$tests_dir/golden/image
+mkdir -p gold/EFI/BOOT gold/EFI/OC/Kexts/Lilu.kext/Contents gold/EFI/OC/Drivers
+yes "bootx64" | head -c 70000 >gold/EFI/BOOT/BOOTx64.efi
+yes "opencore" | head -c 300001 >gold/EFI/OC/OpenCore.efi
+yes "<key>Misc</key>" | head -c 9000 >gold/EFI/OC/config.plist
+yes "lilu" | head -c 4096 >gold/EFI/OC/Kexts/Lilu.kext/Contents/Info.plist
+printf 'x' >"gold/EFI/OC/Drivers/OpenRuntime.efi"
+printf 'ü' >"gold/EFI/OC/Ünïcødé.txt"
+: >gold/EFI/OC/empty
+golden_case() { # NAME FILE: compares (or with DARWINKVM_TEST_REGENERATE=1 writes) golden/image/NAME
+	if [ -n "${DARWINKVM_TEST_REGENERATE:-}" ]; then
+		mkdir -p "$golden" && cp "$2" "$golden/$1"
+		pass "golden $1 (regenerated)"
+	else
+		run diff -u "$golden/$1" "$2"
+		if [ "$rc" -eq 0 ]; then pass "golden $1"; else fail "golden $1" "$out"; fi
+	fi
+}
+for layout in gpt whole-disk; do
+	"$bin" --json image build "gold-$layout.img" --from gold --layout "$layout" --seed golden >"gold-$layout.json"
+	sha256sum <"gold-$layout.img" | cut -d' ' -f1 >"gold-$layout.sha256"
+	"$bin" image ls -R "gold-$layout.img" >"gold-$layout.ls"
+	golden_case "$layout.build.json" "gold-$layout.json"
+	golden_case "$layout.sha256" "gold-$layout.sha256"
+	golden_case "$layout.ls" "gold-$layout.ls"
+done
+sfdisk --dump gold-gpt.img | sed 's/^device: .*/device: IMAGE/; s/^gold-gpt.img/IMAGE/' >gold-gpt.sfdisk
+golden_case "gpt.sfdisk" gold-gpt.sfdisk
+
 # --- whole-disk layout ---
 check "build whole-disk" 0 "$bin" image build whole.img --from src --layout whole-disk --label MYEFI --seed test
 fsck_ok "whole-disk" whole.img
@@ -135,6 +165,15 @@ run qemu-img check gpt.qcow2
 contains "qemu-img check" "$out" "No errors were found"
 qemu-img convert -O raw gpt.qcow2 gpt-from-qcow2.img
 check "qcow2 holds the same bytes as raw" 0 cmp gpt.img gpt-from-qcow2.img
+# Several L2 tables (one maps 512 MiB): data at both ends of a 3 GiB disk.
+check "build 3G qcow2" 0 "$bin" image build big.qcow2 --from src --size 3G --format qcow2 --seed test
+run qemu-img check big.qcow2
+contains "3G qcow2: qemu-img check" "$out" "No errors were found"
+check "3G qcow2 is small" 0 test "$(stat -c %s big.qcow2)" -lt 4000000
+qemu-img convert -O raw big.qcow2 big-from-qcow2.img
+"$bin" image build big3g.img --from src --size 3G --seed test >/dev/null
+check "3G qcow2 holds the same bytes as raw" 0 cmp big3g.img big-from-qcow2.img
+rm -f big3g.img big-from-qcow2.img
 no_leftovers "qcow2" .
 
 # --- put / rm on our image and on one made by mkfs.fat ---
@@ -155,6 +194,18 @@ run mcopy -n -i edit.esp "::com.apple.recovery.boot/BaseSystem Long.chunklist" g
 check "mcopy reads the new file in a new directory" 0 cmp got2 newconfig
 run mdir -i edit.esp ::EFI/OC
 lacks "rm'd file gone" "$out" " empty "
+# A whole directory in one change (the installer's com.apple.recovery.boot).
+mkdir -p rec/com.apple.recovery.boot/empty-dir
+head -c 2000000 /dev/urandom >rec/com.apple.recovery.boot/BaseSystem.dmg
+echo chunks >rec/com.apple.recovery.boot/BaseSystem.chunklist
+check "put a directory tree" 0 "$bin" image put edit.img com.apple.recovery.boot rec/com.apple.recovery.boot
+esp edit.img edit.esp
+fsck_ok "after the tree put" edit.esp
+rm -rf recback && mkdir recback && mcopy -s -n -i edit.esp ::com.apple.recovery.boot recback/ 2>/dev/null
+check "mcopy reads the put tree back (1)" 0 cmp rec/com.apple.recovery.boot/BaseSystem.dmg recback/com.apple.recovery.boot/BaseSystem.dmg
+check "mcopy reads the put tree back (2)" 0 cmp rec/com.apple.recovery.boot/BaseSystem.chunklist recback/com.apple.recovery.boot/BaseSystem.chunklist
+check "the empty directory too" 0 test -d recback/com.apple.recovery.boot/empty-dir
+contains "the earlier file in the merged directory stays" "$(ls recback/com.apple.recovery.boot)" "BaseSystem Long.chunklist"
 # Fill a directory past one cluster so it has to grow.
 for i in $(seq 1 40); do "$bin" image put edit.img "EFI/OC/Resources/many/long file name number $i.txt" newconfig || break; done
 esp edit.img edit.esp
@@ -216,6 +267,16 @@ for k in 0 1 2 3; do
 	cmp -s fr.img before.img || n_bad=$((n_bad + 1))
 done
 check "rm stopped at every write left the old image" 0 test $n_bad = 0
+n_bad=0 tree_ok=0
+for k in $(seq 0 60); do
+	cp before.img ft.img
+	if DARWINKVM_FAIL_AFTER_WRITES=$k "$bin" image put ft.img com.apple.recovery.boot rec/com.apple.recovery.boot 2>/dev/null; then
+		tree_ok=1
+		break
+	fi
+	cmp -s ft.img before.img || n_bad=$((n_bad + 1))
+done
+check "tree put stopped at every write left the old image" 0 test $n_bad = 0 -a $tree_ok = 1
 
 # --- bad input ---
 mkdir -p bad1 && echo x >'bad1/a:b'

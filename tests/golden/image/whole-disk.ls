@@ -1,0 +1,14 @@
+d          0  2023-11-14 22:13:20  EFI/
+d          0  2023-11-14 22:13:20  EFI/BOOT/
+-      70000  2023-11-14 22:13:20  EFI/BOOT/BOOTx64.efi
+d          0  2023-11-14 22:13:20  EFI/OC/
+d          0  2023-11-14 22:13:20  EFI/OC/Drivers/
+-          1  2023-11-14 22:13:20  EFI/OC/Drivers/OpenRuntime.efi
+d          0  2023-11-14 22:13:20  EFI/OC/Kexts/
+d          0  2023-11-14 22:13:20  EFI/OC/Kexts/Lilu.kext/
+d          0  2023-11-14 22:13:20  EFI/OC/Kexts/Lilu.kext/Contents/
+-       4096  2023-11-14 22:13:20  EFI/OC/Kexts/Lilu.kext/Contents/Info.plist
+-     300001  2023-11-14 22:13:20  EFI/OC/OpenCore.efi
+-       9000  2023-11-14 22:13:20  EFI/OC/config.plist
+-          0  2023-11-14 22:13:20  EFI/OC/empty
+-          2  2023-11-14 22:13:20  EFI/OC/Ünïcødé.txt
