@@ -24,7 +24,8 @@ static void on_signal(int sig)
         interrupted = 1;
 }
 
-/* Ctrl-C stops the transfer cleanly (the .part stays for a resume); a file-size limit is an error, not a kill. */
+/* Ctrl-C stops the transfer cleanly (the .part stays for a resume); a file-size limit is an error,
+ * not a kill. */
 static void install_signals(void)
 {
         struct sigaction sa = { .sa_handler = on_signal };
@@ -60,8 +61,9 @@ static const char *arg_or_env(const struct cli_args *a, const char *name, const 
 static int fail(int r, const char *what, const char *err)
 {
         if (r == -EINTR)
-                return cli_error(EXIT_INTERRUPTED, "%s: interrupted; run the same command again "
-                                                   "to resume",
+                return cli_error(EXIT_INTERRUPTED,
+                                 "%s: interrupted; run the same command again "
+                                 "to resume",
                                  what);
         if (download_error_is_network(r))
                 return cli_error(EXIT_NETWORK, "%s", err ? err : what);
@@ -122,8 +124,9 @@ static int load_trusted_keys(struct fetch_ctx *f, struct rsa_public_key *custom,
         *custom = (struct rsa_public_key){ pem, *mod, len, e };
         *keys = custom;
         *n = 1;
-        cli_warn(f->ctx, "trusting ONLY the key in %s for chunklists, not Apple's: use this for "
-                         "your own mirror or tests",
+        cli_warn(f->ctx,
+                 "trusting ONLY the key in %s for chunklists, not Apple's: use this for "
+                 "your own mirror or tests",
                  pem);
         return 0;
 }
@@ -133,7 +136,8 @@ static int fetch_recovery(struct fetch_ctx *f)
         const struct cli_args *a = f->args;
         const char *macos = cli_arg(a, "macos"), *board = cli_arg(a, "board-id");
         if (!macos && !board)
-                return cli_usage_error(f->ctx, "fetch recovery needs --macos VERSION or --board-id ID");
+                return cli_usage_error(f->ctx,
+                                       "fetch recovery needs --macos VERSION or --board-id ID");
         _cleanup_free_ char *err = NULL;
         struct recovery_target t = { 0 };
         if (macos) {
@@ -186,14 +190,16 @@ static int fetch_recovery(struct fetch_ctx *f)
         struct recovery_fetch_options o = {
                 .keys = keys,
                 .n_keys = n_keys,
-                .chunklist_flags = cli_flag(a, "allow-unsigned")
-                                           ? CHUNKLIST_ALLOW_UNSIGNED | CHUNKLIST_ALLOW_BAD_SIGNATURE
-                                           : 0,
+                .chunklist_flags =
+                        cli_flag(a, "allow-unsigned")
+                                ? CHUNKLIST_ALLOW_UNSIGNED | CHUNKLIST_ALLOW_BAD_SIGNATURE
+                                : 0,
                 .download = f->dl,
         };
         const char *out = cli_arg(a, "output");
         _cleanup_free_ char *image = NULL, *warning = NULL;
-        r = recovery_fetch(&info, out ? out : "com.apple.recovery.boot", &o, &image, &warning, &err);
+        r = recovery_fetch(&info, out ? out : "com.apple.recovery.boot", &o, &image, &warning,
+                           &err);
         if (warning)
                 fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
         if (r < 0) {
@@ -233,7 +239,8 @@ static int fetch_list(struct fetch_ctx *f)
                 rng_init(&rng, cli_arg(f->args, "seed"), "recovery");
                 struct recovery_info info = { 0 };
                 _cleanup_free_ char *e = NULL;
-                r = recovery_query(server, t[i].board_id, t[i].mlb, t[i].os, &rng, &f->dl, &info, &e);
+                r = recovery_query(server, t[i].board_id, t[i].mlb, t[i].os, &rng, &f->dl, &info,
+                                   &e);
                 if (r == -EINTR) {
                         ret = fail(r, "fetch list", e);
                         break;
@@ -255,7 +262,8 @@ static int fetch_list(struct fetch_ctx *f)
                         if (online) {
                                 json_kv_bool(&w, "available", !streq(products[i], "unavailable"));
                                 json_kv_string(&w, "product",
-                                               streq(products[i], "unavailable") ? NULL : products[i]);
+                                               streq(products[i], "unavailable") ? NULL
+                                                                                 : products[i]);
                         }
                         json_end_object(&w);
                 }
@@ -309,6 +317,19 @@ static struct asset_fetch_options asset_options(struct fetch_ctx *f)
         };
 }
 
+/* The --driver values, or NULL for the defaults. */
+static char **driver_args(const struct cli_args *a)
+{
+        char **drivers = NULL;
+        for (size_t i = 0; i < a->n; i++)
+                if (streq(a->names[i], "driver")) {
+                        if (!drivers)
+                                drivers = xcalloc(1, sizeof(char *));
+                        drivers = strv_push(drivers, a->values[i]);
+                }
+        return drivers;
+}
+
 /* Fetches one asset and prints or installs it. */
 static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi)
 {
@@ -321,13 +342,7 @@ static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi
                 return fail(r, a->name, err);
         if (efi) {
                 if (streq(a->kind, "opencore")) {
-                        _cleanup_strv_free_ char **drivers = NULL;
-                        for (size_t i = 0; i < f->args->n; i++)
-                                if (streq(f->args->names[i], "driver")) {
-                                        if (!drivers)
-                                                drivers = xcalloc(1, sizeof(char *));
-                                        drivers = strv_push(drivers, f->args->values[i]);
-                                }
+                        _cleanup_strv_free_ char **drivers = driver_args(f->args);
                         r = efi_install_opencore(path, efi, (const char *const *) drivers, &err);
                 } else if (streq(a->kind, "kext"))
                         r = efi_install_kext(path, efi, NULL, NULL, &err);
@@ -353,8 +368,11 @@ static int fetch_assets(struct fetch_ctx *f, const char *kind)
                 if (!efi)
                         return cli_usage_error(f->ctx, "--zip needs --efi DIR");
                 _cleanup_free_ char *err = NULL;
-                int r = streq(kind, "opencore") ? efi_install_opencore(zip, efi, NULL, &err)
-                                                : efi_install_kext(zip, efi, NULL, NULL, &err);
+                _cleanup_strv_free_ char **drivers = driver_args(f->args);
+                int r = streq(kind, "opencore")
+                                ? efi_install_opencore(zip, efi, (const char *const *) drivers,
+                                                       &err)
+                                : efi_install_kext(zip, efi, NULL, NULL, &err);
                 if (r < 0)
                         return fail(r, zip, err);
                 printf("%s\t%s\n", zip, efi);
@@ -364,9 +382,11 @@ static int fetch_assets(struct fetch_ctx *f, const char *kind)
         if (names[0]) {
                 for (char **n = names; *n; n++) {
                         const struct asset *a = asset_find(t, *n);
-                        if (!a || (!streq(a->kind, kind) && !(streq(kind, "kext") && streq(a->kind, "driver"))))
-                                return cli_usage_error(f->ctx, "'%s' is not a %s in the pin table %s",
-                                                       *n, kind, t->path);
+                        if (!a || (!streq(a->kind, kind) &&
+                                   !(streq(kind, "kext") && streq(a->kind, "driver"))))
+                                return cli_usage_error(f->ctx,
+                                                       "'%s' is not a %s in the pin table %s", *n,
+                                                       kind, t->path);
                         ret = fetch_one(f, a, efi);
                         if (ret)
                                 return ret;
@@ -448,8 +468,9 @@ static int fetch_pins(struct fetch_ctx *f)
                        a->pinned ? hex : "NOT PINNED");
         }
         if (unpinned)
-                fprintf(stderr, "%zu asset(s) not pinned in %s: they are refused unless "
-                                "--allow-unpinned; 'fetch pins --update' records pins\n",
+                fprintf(stderr,
+                        "%zu asset(s) not pinned in %s: they are refused unless "
+                        "--allow-unpinned; 'fetch pins --update' records pins\n",
                         unpinned, t->path);
         return EXIT_OK;
 }
@@ -458,15 +479,18 @@ int verb_fetch(struct cli_context *ctx, const struct cli_args *args)
 {
         const char *what = args->positional[0];
         struct fetch_ctx f = { .ctx = ctx, .args = args };
-        static const char *const words[] = { "recovery", "list", "installer", "opencore", "kexts", "pins", NULL };
+        static const char *const words[] = { "recovery", "list", "installer", "opencore",
+                                             "kexts",    "pins", NULL };
         bool known = false;
         for (size_t i = 0; words[i]; i++)
                 known |= streq(words[i], what);
         if (!known)
-                return cli_usage_error(ctx, "unknown fetch target '%s' (recovery, list, installer, "
-                                            "opencore, kexts, pins)",
+                return cli_usage_error(ctx,
+                                       "unknown fetch target '%s' (recovery, list, installer, "
+                                       "opencore, kexts, pins)",
                                        what);
-        if (!streq(what, "kexts") && !streq(what, "opencore") && !streq(what, "pins") && args->positional[1])
+        if (!streq(what, "kexts") && !streq(what, "opencore") && !streq(what, "pins") &&
+            args->positional[1])
                 return cli_usage_error(ctx, "fetch %s takes no further arguments", what);
         int ret = setup(&f);
         if (ret == EXIT_OK) {
