@@ -14,8 +14,9 @@
 #include "strv.h"
 
 /* 8 × 1 MiB: deep enough to ride out a slow write, small enough to stay in cache. */
-#define SLOT_SIZE (1u << 20)
-#define N_SLOTS   8
+#define SLOT_SIZE   (1u << 20)
+#define N_SLOTS     8
+#define SYNC_STRIDE (8ull << 20)
 
 /*
  * The receiving thread (libcurl's callbacks) copies into the slot at @head; the
@@ -77,6 +78,15 @@ static void *worker_main(void *userdata)
                                                                 &msg);
                                 else if (p->whole)
                                         sha256_update(p->whole, p->slots[i], p->lens[i]);
+                                /* Start writeback now so the fsync before the rename has
+                                 * little left to do (a 1 GiB image would otherwise be
+                                 * flushed all at once at the end). */
+                                if (p->written / SYNC_STRIDE !=
+                                    (p->written + p->lens[i]) / SYNC_STRIDE)
+                                        (void) sync_file_range(
+                                                p->fd,
+                                                (off_t) (p->written / SYNC_STRIDE * SYNC_STRIDE),
+                                                SYNC_STRIDE, SYNC_FILE_RANGE_WRITE);
                                 p->written += p->lens[i];
                         }
                 }
