@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 #define CATALOG_DEFAULT_URL                                                               \
  "https://swscan.apple.com/content/catalogs/others/"                                      \
  "index-26-15-14-13-12-10.16-10.15-10.14-10.13-10.12-10.11-10.10-10.9-mountainlion-lion-" \
