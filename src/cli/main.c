@@ -55,6 +55,8 @@ static const struct cli_option fetch_options[] = {
         { "server", 0, ARG_REQUIRED, "URL",
           "base URL instead of Apple's or GitHub's (env DARWINKVM_RECOVERY_SERVER, "
           "DARWINKVM_ASSET_SERVER, DARWINKVM_CATALOG_URL)" },
+        { "local", 0, ARG_REQUIRED, "DIR",
+          "recovery: verify an image and chunklist already in DIR (offline)" },
         { "allow-unsigned", 0, ARG_NONE, NULL,
           "recovery: accept an unsigned or wrongly signed chunklist (loud warning)" },
         { "trust-key", 0, ARG_REQUIRED, "PEM",

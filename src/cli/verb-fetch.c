@@ -135,6 +135,30 @@ static int fetch_recovery(struct fetch_ctx *f)
 {
         const struct cli_args *a = f->args;
         const char *macos = cli_arg(a, "macos"), *board = cli_arg(a, "board-id");
+        const char *local = cli_arg(a, "local");
+        if (local) {
+                /* Offline: verify what is on disk, with the same keys and flags. */
+                struct rsa_public_key custom;
+                _cleanup_free_ uint8_t *mod = NULL;
+                const struct rsa_public_key *keys;
+                size_t n_keys;
+                int ret = load_trusted_keys(f, &custom, &mod, &keys, &n_keys);
+                if (ret)
+                        return ret;
+                _cleanup_free_ char *image = NULL, *warning = NULL, *err = NULL;
+                int r = recovery_verify_dir(local, keys, n_keys,
+                                            cli_flag(a, "allow-unsigned")
+                                                    ? CHUNKLIST_ALLOW_UNSIGNED |
+                                                              CHUNKLIST_ALLOW_BAD_SIGNATURE
+                                                    : 0,
+                                            &image, &warning, &err);
+                if (warning)
+                        fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
+                if (r < 0)
+                        return fail(r, local, err);
+                printf("%s\n", image);
+                return EXIT_OK;
+        }
         if (!macos && !board)
                 return cli_usage_error(f->ctx,
                                        "fetch recovery needs --macos VERSION or --board-id ID");
@@ -270,11 +294,11 @@ static int fetch_list(struct fetch_ctx *f)
                 json_end_array(&w);
                 ret = out_json_end(&w);
         } else if (ret == EXIT_OK) {
-                printf("%-8s %-14s %-22s %-18s %-8s%s\n", "VERSION", "NAME", "BOARD-ID", "MLB",
-                       "OS", online ? " PRODUCT" : "");
+                printf("%-8s %-14s %-22s %-18s %-*s%s\n", "VERSION", "NAME", "BOARD-ID", "MLB",
+                       online ? 8 : 0, "OS", online ? " PRODUCT" : "");
                 for (size_t i = 0; i < n; i++)
-                        printf("%-8s %-14s %-22s %-18s %-8s%s%s\n", t[i].version, t[i].name,
-                               t[i].board_id, t[i].mlb, t[i].os, online ? " " : "",
+                        printf("%-8s %-14s %-22s %-18s %-*s%s%s\n", t[i].version, t[i].name,
+                               t[i].board_id, t[i].mlb, online ? 8 : 0, t[i].os, online ? " " : "",
                                online ? products[i] : "");
                 if (!online)
                         printf("(availability and product IDs: --online asks the recovery server; "

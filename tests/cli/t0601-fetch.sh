@@ -119,6 +119,16 @@ rec Mac-UNSIGNED "$tmp/r7" --allow-unsigned
 [ "$rc" -eq 0 ] && pass "--allow-unsigned takes it" || fail "--allow-unsigned takes it" "rc=$rc $err"
 contains "--allow-unsigned warns loudly" "$err" "WARNING: the chunklist is NOT signed"
 
+# ---- offline: a recovery directory already on disk ----
+check "--local verifies a downloaded dir" 0 "$bin" fetch recovery --local "$tmp/r1" --trust-key "$tmp/pub.pem"
+contains "--local prints the image" "$out" "$tmp/r1/BaseSystem.dmg"
+mkdir -p "$tmp/loc"
+cp "$www/Mac-FLIP/BaseSystem.dmg" "$www/Mac-FLIP/BaseSystem.chunklist" "$tmp/loc/"
+check "--local: flipped byte found offline" 1 "$bin" fetch recovery --local "$tmp/loc" --trust-key "$tmp/pub.pem"
+contains "--local names the chunk" "$err" "chunk 3 (bytes 3145728..4194303)"
+check "--local with Apple's keys refuses a test signature" 1 "$bin" fetch recovery --local "$tmp/r1"
+check "--local: no image" 3 "$bin" fetch recovery --local "$tmp"
+
 # ---- recovery protocol errors ----
 check "unknown board: exit 4" 4 "$bin" fetch recovery --board-id Mac-UNKNOWN --server "$fs" -o "$tmp/r8"
 contains "unknown board named" "$err" "does not know board-id Mac-UNKNOWN"
