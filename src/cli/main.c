@@ -63,6 +63,9 @@ static const struct cli_option fetch_options[] = {
           "recovery: trust only this RSA public key for chunklists instead of Apple's" },
         { "pins", 0, ARG_REQUIRED, "FILE",
           "the pin table (default data/assets.tsv; env DARWINKVM_PINS)" },
+        { "mirror", 0, ARG_REQUIRED, "URL",
+          "opencore/kexts: a directory holding the same files, tried in order when the URL "
+          "fails (repeatable)" },
         { "allow-unpinned", 0, ARG_NONE, NULL,
           "opencore/kexts: take assets without a pin, unchecked (loud warning)" },
         { "update", 0, ARG_NONE, NULL, "pins: download the assets and record their pins" },

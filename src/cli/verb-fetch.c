@@ -78,6 +78,7 @@ struct fetch_ctx {
         struct cli_progress progress;
         struct download_options dl;
         char *cache_dir;
+        char **mirrors;
 };
 
 static int setup(struct fetch_ctx *f)
@@ -333,8 +334,15 @@ static int load_pins(struct fetch_ctx *f, struct asset_table **ret)
 
 static struct asset_fetch_options asset_options(struct fetch_ctx *f)
 {
+        if (!f->mirrors) {
+                f->mirrors = xcalloc(1, sizeof(char *));
+                for (size_t i = 0; i < f->args->n; i++)
+                        if (streq(f->args->names[i], "mirror"))
+                                f->mirrors = strv_push(f->mirrors, f->args->values[i]);
+        }
         return (struct asset_fetch_options){
                 .server = arg_or_env(f->args, "server", "DARWINKVM_ASSET_SERVER"),
+                .mirrors = f->mirrors,
                 .cache_dir = f->cache_dir,
                 .allow_unpinned = cli_flag(f->args, "allow-unpinned"),
                 .download = f->dl,
@@ -532,6 +540,7 @@ int verb_fetch(struct cli_context *ctx, const struct cli_args *args)
                         ret = verb_fetch_installer(ctx, args, &f.dl);
         }
         free(f.cache_dir);
+        strv_free(f.mirrors);
         if (ret == EXIT_OK && interrupted)
                 ret = EXIT_INTERRUPTED;
         return ret;

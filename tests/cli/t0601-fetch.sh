@@ -209,6 +209,12 @@ contains "always 500: names the status" "$err" "HTTP 500"
 [ ! -e "$tmp/cache/darwinkvm/assets/Broken-1/big.zip" ] && pass "always 500: no final name" || fail "always 500: no final name"
 check "404: exit 4" 4 "$bin" fetch kexts Missing
 contains "404 named" "$err" "HTTP 404"
+: >"$tmp/srv/requests.log"
+mkdir -p "$www/m"
+cp "$www/big.zip" "$www/m/missing.zip"
+check "mirrors in order: 404, then 500s, then a good one" 0 "$bin" fetch kexts Missing --retries 1 --mirror "$fs/always500/m" --mirror "$NGINX_URL/m"
+[ "$(grep -c 'GET /always500/m/missing.zip' "$tmp/srv/requests.log")" -eq 2 ] && pass "mirrors: the failing mirror retried once" || fail "mirrors: the failing mirror retried once"
+cmp -s "$tmp/cache/darwinkvm/assets/Missing-1/missing.zip" "$www/big.zip" && pass "mirrors: file from the last mirror" || fail "mirrors: file from the last mirror"
 # A half .part and a server that ignores Range: it starts over and still verifies.
 mkdir -p "$tmp/cache/darwinkvm/assets/NoRange-1"
 head -c 1000000 "$www/big.zip" >"$tmp/cache/darwinkvm/assets/NoRange-1/big.zip.part"
