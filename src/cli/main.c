@@ -131,12 +131,17 @@ static const struct cli_option fetch_options[] = {
         { "server", 0, ARG_REQUIRED, "URL",
           "base URL instead of Apple's or GitHub's (env DARWINKVM_RECOVERY_SERVER, "
           "DARWINKVM_ASSET_SERVER, DARWINKVM_CATALOG_URL)" },
+        { "local", 0, ARG_REQUIRED, "DIR",
+          "recovery: verify an image and chunklist already in DIR (offline)" },
         { "allow-unsigned", 0, ARG_NONE, NULL,
           "recovery: accept an unsigned or wrongly signed chunklist (loud warning)" },
         { "trust-key", 0, ARG_REQUIRED, "PEM",
           "recovery: trust only this RSA public key for chunklists instead of Apple's" },
         { "pins", 0, ARG_REQUIRED, "FILE",
           "the pin table (default data/assets.tsv; env DARWINKVM_PINS)" },
+        { "mirror", 0, ARG_REQUIRED, "URL",
+          "opencore/kexts: a directory holding the same files, tried in order when the URL "
+          "fails (repeatable)" },
         { "allow-unpinned", 0, ARG_NONE, NULL,
           "opencore/kexts: take assets without a pin, unchecked (loud warning)" },
         { "update", 0, ARG_NONE, NULL, "pins: download the assets and record their pins" },

@@ -78,6 +78,7 @@ struct fetch_ctx {
         struct cli_progress progress;
         struct download_options dl;
         char *cache_dir;
+        char **mirrors;
 };
 
 static int setup(struct fetch_ctx *f)
@@ -135,6 +136,30 @@ static int fetch_recovery(struct fetch_ctx *f)
 {
         const struct cli_args *a = f->args;
         const char *macos = cli_arg(a, "macos"), *board = cli_arg(a, "board-id");
+        const char *local = cli_arg(a, "local");
+        if (local) {
+                /* Offline: verify what is on disk, with the same keys and flags. */
+                struct rsa_public_key custom;
+                _cleanup_free_ uint8_t *mod = NULL;
+                const struct rsa_public_key *keys;
+                size_t n_keys;
+                int ret = load_trusted_keys(f, &custom, &mod, &keys, &n_keys);
+                if (ret)
+                        return ret;
+                _cleanup_free_ char *image = NULL, *warning = NULL, *err = NULL;
+                int r = recovery_verify_dir(local, keys, n_keys,
+                                            cli_flag(a, "allow-unsigned")
+                                                    ? CHUNKLIST_ALLOW_UNSIGNED |
+                                                              CHUNKLIST_ALLOW_BAD_SIGNATURE
+                                                    : 0,
+                                            &image, &warning, &err);
+                if (warning)
+                        fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
+                if (r < 0)
+                        return fail(r, local, err);
+                printf("%s\n", image);
+                return EXIT_OK;
+        }
         if (!macos && !board)
                 return cli_usage_error(f->ctx,
                                        "fetch recovery needs --macos VERSION or --board-id ID");
@@ -270,11 +295,11 @@ static int fetch_list(struct fetch_ctx *f)
                 json_end_array(&w);
                 ret = out_json_end(&w);
         } else if (ret == EXIT_OK) {
-                printf("%-8s %-14s %-22s %-18s %-8s%s\n", "VERSION", "NAME", "BOARD-ID", "MLB",
-                       "OS", online ? " PRODUCT" : "");
+                printf("%-8s %-14s %-22s %-18s %-*s%s\n", "VERSION", "NAME", "BOARD-ID", "MLB",
+                       online ? 8 : 0, "OS", online ? " PRODUCT" : "");
                 for (size_t i = 0; i < n; i++)
-                        printf("%-8s %-14s %-22s %-18s %-8s%s%s\n", t[i].version, t[i].name,
-                               t[i].board_id, t[i].mlb, t[i].os, online ? " " : "",
+                        printf("%-8s %-14s %-22s %-18s %-*s%s%s\n", t[i].version, t[i].name,
+                               t[i].board_id, t[i].mlb, online ? 8 : 0, t[i].os, online ? " " : "",
                                online ? products[i] : "");
                 if (!online)
                         printf("(availability and product IDs: --online asks the recovery server; "
@@ -309,12 +334,32 @@ static int load_pins(struct fetch_ctx *f, struct asset_table **ret)
 
 static struct asset_fetch_options asset_options(struct fetch_ctx *f)
 {
+        if (!f->mirrors) {
+                f->mirrors = xcalloc(1, sizeof(char *));
+                for (size_t i = 0; i < f->args->n; i++)
+                        if (streq(f->args->names[i], "mirror"))
+                                f->mirrors = strv_push(f->mirrors, f->args->values[i]);
+        }
         return (struct asset_fetch_options){
                 .server = arg_or_env(f->args, "server", "DARWINKVM_ASSET_SERVER"),
+                .mirrors = f->mirrors,
                 .cache_dir = f->cache_dir,
                 .allow_unpinned = cli_flag(f->args, "allow-unpinned"),
                 .download = f->dl,
         };
+}
+
+/* The --driver values, or NULL for the defaults. */
+static char **driver_args(const struct cli_args *a)
+{
+        char **drivers = NULL;
+        for (size_t i = 0; i < a->n; i++)
+                if (streq(a->names[i], "driver")) {
+                        if (!drivers)
+                                drivers = xcalloc(1, sizeof(char *));
+                        drivers = strv_push(drivers, a->values[i]);
+                }
+        return drivers;
 }
 
 /* Fetches one asset and prints or installs it. */
@@ -329,13 +374,7 @@ static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi
                 return fail(r, a->name, err);
         if (efi) {
                 if (streq(a->kind, "opencore")) {
-                        _cleanup_strv_free_ char **drivers = NULL;
-                        for (size_t i = 0; i < f->args->n; i++)
-                                if (streq(f->args->names[i], "driver")) {
-                                        if (!drivers)
-                                                drivers = xcalloc(1, sizeof(char *));
-                                        drivers = strv_push(drivers, f->args->values[i]);
-                                }
+                        _cleanup_strv_free_ char **drivers = driver_args(f->args);
                         r = efi_install_opencore(path, efi, (const char *const *) drivers, &err);
                 } else if (streq(a->kind, "kext"))
                         r = efi_install_kext(path, efi, NULL, NULL, &err);
@@ -361,8 +400,11 @@ static int fetch_assets(struct fetch_ctx *f, const char *kind)
                 if (!efi)
                         return cli_usage_error(f->ctx, "--zip needs --efi DIR");
                 _cleanup_free_ char *err = NULL;
-                int r = streq(kind, "opencore") ? efi_install_opencore(zip, efi, NULL, &err)
-                                                : efi_install_kext(zip, efi, NULL, NULL, &err);
+                _cleanup_strv_free_ char **drivers = driver_args(f->args);
+                int r = streq(kind, "opencore")
+                                ? efi_install_opencore(zip, efi, (const char *const *) drivers,
+                                                       &err)
+                                : efi_install_kext(zip, efi, NULL, NULL, &err);
                 if (r < 0)
                         return fail(r, zip, err);
                 printf("%s\t%s\n", zip, efi);
@@ -498,6 +540,7 @@ int verb_fetch(struct cli_context *ctx, const struct cli_args *args)
                         ret = verb_fetch_installer(ctx, args, &f.dl);
         }
         free(f.cache_dir);
+        strv_free(f.mirrors);
         if (ret == EXIT_OK && interrupted)
                 ret = EXIT_INTERRUPTED;
         return ret;

@@ -224,7 +224,11 @@ int asset_fetch(const struct asset *a, const struct asset_fetch_options *o, char
         }
 
         _cleanup_free_ char *url = asset_url(a, o->server);
-        char *urls[] = { url, NULL };
+        _cleanup_strv_free_ char **urls = strv_push(xcalloc(1, sizeof(char *)), url);
+        STRV_FOREACH(m, o->mirrors) {
+                _cleanup_free_ char *u = asset_url(a, *m);
+                urls = strv_push(urls, u);
+        }
         struct download_options dl = o->download;
         if (!dl.label)
                 dl.label = file;

@@ -49,6 +49,7 @@ char *asset_url(const struct asset *a, const char *server);
 
 struct asset_fetch_options {
         const char *server;    /* replaces the URL's directory (mirrors, tests) */
+        char **mirrors;        /* directories tried in order after the URL fails (strv or NULL) */
         const char *cache_dir; /* files land in CACHE/assets/NAME-VERSION/ */
         bool allow_unpinned;
         struct download_options download;

@@ -14,8 +14,9 @@
 #include "strv.h"
 
 /* 8 × 1 MiB: deep enough to ride out a slow write, small enough to stay in cache. */
-#define SLOT_SIZE (1u << 20)
-#define N_SLOTS   8
+#define SLOT_SIZE   (1u << 20)
+#define N_SLOTS     8
+#define SYNC_STRIDE (8ull << 20)
 
 /*
  * The receiving thread (libcurl's callbacks) copies into the slot at @head; the
@@ -45,8 +46,9 @@ struct pipeline {
         char *errmsg;
 
         /* The receiver's state. */
-        uint64_t received; /* file offset of the next byte from the network */
-        uint64_t total;    /* expected size or 0 */
+        uint64_t received;     /* file offset of the next byte from the network */
+        uint64_t total;        /* expected size or 0 */
+        uint64_t server_total; /* the size the server gave in this answer, or UINT64_MAX */
         const struct download_options *o;
         const char *label;
 };
@@ -76,6 +78,15 @@ static void *worker_main(void *userdata)
                                                                 &msg);
                                 else if (p->whole)
                                         sha256_update(p->whole, p->slots[i], p->lens[i]);
+                                /* Start writeback now so the fsync before the rename has
+                                 * little left to do (a 1 GiB image would otherwise be
+                                 * flushed all at once at the end). */
+                                if (p->written / SYNC_STRIDE !=
+                                    (p->written + p->lens[i]) / SYNC_STRIDE)
+                                        (void) sync_file_range(
+                                                p->fd,
+                                                (off_t) (p->written / SYNC_STRIDE * SYNC_STRIDE),
+                                                SYNC_STRIDE, SYNC_FILE_RANGE_WRITE);
                                 p->written += p->lens[i];
                         }
                 }
@@ -205,6 +216,7 @@ static int on_begin(void *userdata, uint64_t start, uint64_t total)
         }
         if (!p->total && total != UINT64_MAX)
                 p->total = total;
+        p->server_total = total;
         return 0;
 }
 
@@ -348,12 +360,14 @@ static int fetch_from(struct pipeline *p, const char *url, char **reterr)
 {
         const struct download_options *o = p->o;
         unsigned failures = 0, backoff = o->backoff_ms;
+        bool rewound = false;
         for (;;) {
                 if (p->total && p->received == p->total)
                         return 0;
                 uint64_t before = p->received;
                 long status = 0;
                 _cleanup_free_ char *err = NULL;
+                p->server_total = UINT64_MAX;
                 struct http_stream_callbacks cb = { on_begin, on_data, p };
                 int r = http_get_stream(url, p->received, &o->http, &cb, &status, &err);
                 int wr = drain(p);
@@ -369,10 +383,19 @@ static int fetch_from(struct pipeline *p, const char *url, char **reterr)
                         /* A complete answer. With no size known, this is the end. */
                         if (!p->total || p->received == p->total)
                                 return 0;
+                        /* The whole file came and it is not the expected size: the checks say so.
+                         */
+                        if (p->server_total != UINT64_MAX && p->received == p->server_total)
+                                return 0;
                         err = xasprintf("%s: the answer ended at byte %" PRIu64 " of %" PRIu64, url,
                                         p->received, p->total);
-                } else if (r == 0 && status == 416 && p->received > 0) {
-                        /* Our .part is longer than the file: start again. */
+                } else if (r == 0 && status == 416 && p->received > 0 && !rewound) {
+                        /*
+                         * Nothing at or after our offset: the file ends where our .part does
+                         * (the checks will tell), or the .part is longer than the file. Start
+                         * over once to tell the two apart.
+                         */
+                        rewound = true;
                         r = rewind_to(p, 0, reterr);
                         if (r < 0)
                                 return r;
@@ -452,7 +475,10 @@ int download_file(char *const *urls, const char *dest, const struct download_ver
                 r = -pthread_create(&p.thread, NULL, worker_main, &p);
                 p.started = r == 0;
         }
-        if (r >= 0) {
+        /* A whole-file digest that fails after a resumed prefix: the old .part may be
+         * stale (another version of the file), so try once more from byte 0. */
+        bool resumed = p.received > 0 && !v->chunklist;
+        for (unsigned round = 0; r >= 0 && round < 2; round++) {
                 r = -EREMOTEIO;
                 for (size_t i = 0; urls[i]; i++) {
                         free(err);
@@ -464,9 +490,15 @@ int download_file(char *const *urls, const char *dest, const struct download_ver
                 }
                 if (!urls[0])
                         err = xstrdup("no URL to download from");
+                if (r >= 0)
+                        r = finish_checks(&p, &err);
+                if (r != -EBADMSG || !resumed || round > 0)
+                        break;
+                resumed = false;
+                free(err);
+                err = NULL;
+                r = rewind_to(&p, 0, &err);
         }
-        if (r >= 0)
-                r = finish_checks(&p, &err);
         progress_finish(o.progress, p.label);
 
         if (r == -EBADMSG) {

@@ -389,3 +389,80 @@ int recovery_fetch(const struct recovery_info *info, const char *out_dir,
         *ret_image = TAKE_PTR(image);
         return 0;
 }
+
+static int first_dmg(const char *dir, char **ret, char **reterr)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (!d) {
+                int r = -errno;
+                *reterr = xasprintf("%s: %s", dir, strerror(-r));
+                return r;
+        }
+        char *best = NULL;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (endswith(de->d_name, ".dmg") && de->d_name[0] != '.' &&
+                    (!best || strcmp(de->d_name, best) < 0))
+                        free_and_strdup(&best, de->d_name);
+        if (!best) {
+                *reterr = xasprintf("%s: no .dmg image", dir);
+                return -ENOENT;
+        }
+        *ret = best;
+        return 0;
+}
+
+int recovery_verify_dir(const char *dir, const struct rsa_public_key *keys, size_t n_keys,
+                        unsigned chunklist_flags, char **ret_image, char **ret_warning,
+                        char **reterr)
+{
+        _cleanup_free_ char *name = NULL;
+        int r = first_dmg(dir, &name, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *image = xasprintf("%s/%s", dir, name);
+        _cleanup_free_ char *clpath =
+                xasprintf("%s/%.*s.chunklist", dir, (int) (strlen(name) - 4), name);
+        _cleanup_free_ char *cl_data = NULL;
+        size_t cl_len = 0;
+        r = read_file_at(AT_FDCWD, clpath, 64u << 20, &cl_data, &cl_len, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_(chunklist_freep) struct chunklist *cl = NULL;
+        r = chunklist_parse((const uint8_t *) cl_data, cl_len, keys, n_keys, chunklist_flags, &cl,
+                            ret_warning, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                *reterr = xasprintf("%s: %s", image, strerror(-r));
+                return r;
+        }
+        struct chunk_verifier v;
+        chunk_verifier_init(&v, cl, 0);
+        _cleanup_free_ uint8_t *buf = xmalloc(1u << 20);
+        _cleanup_free_ char *err = NULL;
+        for (;;) {
+                ssize_t n = read_full(fd, buf, 1u << 20);
+                if (n < 0) {
+                        r = (int) n;
+                        err = xasprintf("reading: %s", strerror(-r));
+                        break;
+                }
+                if (n == 0) {
+                        r = chunk_verifier_finish(&v, &err);
+                        break;
+                }
+                r = chunk_verifier_feed(&v, buf, (size_t) n, &err);
+                if (r < 0)
+                        break;
+        }
+        chunk_verifier_release(&v);
+        if (r < 0) {
+                *reterr = xasprintf("%s: %s", image, err);
+                return r;
+        }
+        *ret_image = TAKE_PTR(image);
+        return 0;
+}

@@ -78,3 +78,12 @@ struct recovery_fetch_options {
 int recovery_fetch(const struct recovery_info *info, const char *out_dir,
                    const struct recovery_fetch_options *o, char **ret_image, char **ret_warning,
                    char **reterr);
+
+/*
+ * Offline: checks a recovery directory already on disk (the first *.dmg in
+ * name order and the .chunklist of the same base name, as OpenCore pairs
+ * them) with the same checks as a download. *ret_image gets the image path.
+ */
+int recovery_verify_dir(const char *dir, const struct rsa_public_key *keys, size_t n_keys,
+                        unsigned chunklist_flags, char **ret_image, char **ret_warning,
+                        char **reterr);
