@@ -281,8 +281,9 @@ static void plan_cpu(struct problems *pr, const struct vmspec *s, const struct h
         }
         unsigned tpc = logical / n_cores ? logical / n_cores : 1;
         if (s->host_cores >= n_cores) {
-                problem(pr, "cpu.host_cores", "%u leaves none of the host's %u cores to the "
-                                              "guest, expected at most %u",
+                problem(pr, "cpu.host_cores",
+                        "%u leaves none of the host's %u cores to the "
+                        "guest, expected at most %u",
                         s->host_cores, n_cores, n_cores - 1);
                 host_cpu_cores_free(cores);
                 return;
@@ -318,16 +319,19 @@ static void plan_cpu(struct problems *pr, const struct vmspec *s, const struct h
                         cores_wanted *= 2;
         }
         if (cores_wanted & (cores_wanted - 1))
-                problem(pr, "cpu.cores", "%u is not a power of two, expected 1, 2, 4, 8, 16 or 32 "
-                                         "(XNU boots only those)",
+                problem(pr, "cpu.cores",
+                        "%u is not a power of two, expected 1, 2, 4, 8, 16 or 32 "
+                        "(XNU boots only those)",
                         cores_wanted);
         else if (vcpus > cores_wanted * 2)
-                problem(pr, "cpu.vcpus", "%u is more than the topology's %u (cpu.cores %u x 2 "
-                                         "threads), expected at most %u",
+                problem(pr, "cpu.vcpus",
+                        "%u is more than the topology's %u (cpu.cores %u x 2 "
+                        "threads), expected at most %u",
                         vcpus, cores_wanted * 2, cores_wanted, cores_wanted * 2);
         else if (vcpus > available)
-                problem(pr, "cpu.vcpus", "%u is more than the host's %u threads less the %u kept "
-                                         "for the host, expected at most %u",
+                problem(pr, "cpu.vcpus",
+                        "%u is more than the host's %u threads less the %u kept "
+                        "for the host, expected at most %u",
                         vcpus, logical, kept_threads, available);
         p->cores = cores_wanted;
         p->max_vcpus = cores_wanted * 2;
