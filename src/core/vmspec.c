@@ -631,8 +631,7 @@ int vmspec_parse(const char *path, const char *text, struct vmspec **ret, char *
                 _cleanup_free_ char *line = xstrndup(p, len);
                 p += len + (nl ? 1 : 0);
                 lineno++;
-                if (len && line[len - 1] == '\r')
-                        line[len - 1] = 0;
+                /* Kept as read (a CRLF file stays CRLF where we do not change it). */
                 GROW(s->lines, cap, s->n_lines + 1);
                 struct vmspec_line *l = &s->lines[s->n_lines++];
                 *l = (struct vmspec_line){ .text = xstrdup(line), .key = -1, .section = section };
