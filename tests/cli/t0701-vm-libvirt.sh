@@ -188,4 +188,23 @@ if [ "$rc" -eq 0 ]; then
 else
 	fail "vm qemu --print" "$err"
 fi
+
+# `vm qemu` runs QEMU itself, making the NVRAM from the template first.
+rm -f "$nvram" "$work/exec-serial.log"
+"$bin" vm qemu --tcg --headless --serial "$work/exec-serial.log" "$spec" >"$work/exec.out" 2>&1 &
+qpid=$!
+found=0
+for _ in $(seq 1 900); do
+	if grep -a -q -- "$marker" "$work/exec-serial.log" 2>/dev/null; then
+		found=1
+		break
+	fi
+	kill -0 $qpid 2>/dev/null || break
+	sleep 0.1
+done
+kill $qpid 2>/dev/null
+wait $qpid 2>/dev/null
+[ $found = 1 ] && pass "vm qemu runs QEMU to the marker" ||
+	fail "vm qemu runs QEMU to the marker" "$(tail -5 "$work/exec.out")"
+[ -f "$nvram" ] && pass "vm qemu made the NVRAM" || fail "vm qemu made the NVRAM"
 done_testing
