@@ -29,7 +29,13 @@ static int load_plan(struct cli_context *ctx, const struct cli_args *args, const
         r = vmspec_load(path, &spec, &err);
         if (r < 0)
                 return cli_error(r == -ENOENT || r == -EACCES ? EXIT_ENV : EXIT_USAGE, "%s", err);
-        _cleanup_(host_freep) struct host *h = host_load(ctx->root, NULL);
+        /* Only the parts a VM is checked against: no package database, modules or bootloader. */
+        _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
+        host_cpu_load(ctx->root, &h->cpu);
+        host_memory_load(ctx->root, &h->memory);
+        host_pci_load(ctx->root, &h->pci);
+        host_kvm_load(ctx->root, &h->kvm);
+        host_firmware_load(ctx->root, &h->firmware);
         struct vm_options o = {
                 .tcg = cli_flag(args, "tcg"),
                 .headless = cli_flag(args, "headless"),

@@ -364,16 +364,24 @@ static void plan_firmware(struct problems *pr, const struct vmspec *s, const str
         bool dudk =
                 s->firmware == VM_FIRMWARE_DUDK || (s->firmware == VM_FIRMWARE_AUTO && p->release &&
                                                     streq(p->release->firmware, "dudk"));
+        /* Asked for by the release only: DUDK when installed, else OVMF with a warning. */
+        if (dudk && s->firmware == VM_FIRMWARE_AUTO && !s->code && !h->firmware.dudk_code) {
+                dudk = false;
+                p->warnings = strv_consume(
+                        p->warnings,
+                        xasprintf("macOS %s wants DUDK-Firmware (/usr/share/DarwinUDK/x64/"
+                                  "DUDK_CODE.fd), which is not installed: using OVMF, which may "
+                                  "not boot it",
+                                  p->release->version_str));
+        }
         const char *code = s->code, *vars = s->vars;
         if (dudk) {
                 code = code ? code : h->firmware.dudk_code;
                 vars = vars ? vars : h->firmware.dudk_vars;
                 if (!code)
-                        problem(pr, s->firmware == VM_FIRMWARE_DUDK ? "firmware.type" : "vm.macos",
-                                "macOS %s needs DUDK-Firmware, which is not installed, expected "
-                                "/usr/share/DarwinUDK/x64/DUDK_CODE.fd (or firmware.type = ovmf "
-                                "to try OVMF)",
-                                p->release ? p->release->version_str : "");
+                        problem(pr, "firmware.type",
+                                "dudk, but DUDK-Firmware is not installed, expected "
+                                "/usr/share/DarwinUDK/x64/DUDK_CODE.fd (or type = ovmf)");
         } else {
                 code = code ? code : h->firmware.code;
                 vars = vars ? vars : (s->code ? NULL : h->firmware.vars);

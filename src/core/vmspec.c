@@ -470,11 +470,11 @@ static char *set_value(struct vmspec *s, size_t k, const char *raw)
                 return NULL;
         case K_SIZE: {
                 uint64_t v;
-                if (parse_size(raw, &v) < 0 || v < (UINT64_C(1) << 20))
+                /* A bare number is taken as MiB, as QEMU's -m does. */
+                bool mib = *raw && raw[strspn(raw, "0123456789")] == 0 && strlen(raw) < 12;
+                if (parse_size(raw, &v) < 0 || (mib && (v <<= 20, false)) ||
+                    v < (UINT64_C(1) << 20))
                         return xstrdup("a size of at least 1M (8G, 16384M)");
-                /* A bare number is taken as MiB, as libvirt and QEMU do for memory. */
-                if (raw[strspn(raw, "0123456789")] == 0)
-                        v <<= 20;
                 *(uint64_t *) f = v;
                 return NULL;
         }
@@ -631,8 +631,7 @@ int vmspec_parse(const char *path, const char *text, struct vmspec **ret, char *
                 _cleanup_free_ char *line = xstrndup(p, len);
                 p += len + (nl ? 1 : 0);
                 lineno++;
-                if (len && line[len - 1] == '\r')
-                        line[len - 1] = 0;
+                /* Kept as read (a CRLF file stays CRLF where we do not change it). */
                 GROW(s->lines, cap, s->n_lines + 1);
                 struct vmspec_line *l = &s->lines[s->n_lines++];
                 *l = (struct vmspec_line){ .text = xstrdup(line), .key = -1, .section = section };
@@ -670,6 +669,7 @@ int vmspec_parse(const char *path, const char *text, struct vmspec **ret, char *
                 }
                 *eq = 0;
                 char *key = strstrip(t), *value = eq + 1;
+                value += strspn(value, " \t");
                 /* An inline comment starts at " #". */
                 char *hash = strstr(value, " #");
                 if (hash)

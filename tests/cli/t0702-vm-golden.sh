@@ -115,6 +115,13 @@ check "PVM host: vm xml still works" 0 "$bin" --root "$tmp/hosts/pvm" vm xml "$t
 contains "PVM host: domain type qemu" "$out" '<domain type="qemu"'
 contains "PVM host: warned" "$err" "KVM cannot run this guest (/dev/kvm is kvm_pvm"
 
+# Mojave and older want DUDK-Firmware: without it, OVMF and a warning (an explicit
+# firmware.type = dudk is an error instead: bad/dudk-missing).
+sed 's/^macos = 14$/macos = 10.13/' "$tmp/pvm.conf" >"$tmp/hs.conf"
+check "no DUDK: vm xml still works" 0 "$bin" --root "$tmp/hosts/amd-navi21" vm xml "$tmp/hs.conf"
+contains "no DUDK: OVMF" "$out" '/usr/share/edk2/x64/OVMF_CODE.4m.fd</loader>'
+contains "no DUDK: warned" "$err" "macOS 10.13 wants DUDK-Firmware"
+
 # Bad specs: one per rule, each with its one-line error and exit status.
 for f in "$tests"/fixtures/vm/bad/*.conf; do
 	name=$(basename "$f" .conf)

@@ -51,7 +51,8 @@ libvirtd_start() {
 		fi
 	fi
 	if ! _lvd_pid_alive /run/virtlogd.pid; then
-		virtlogd -d || return 1
+		# Daemons must not inherit the lock: it would outlive the test run.
+		virtlogd -d {_lvd_lock_fd}>&- || return 1
 		_lvd_started+=(/run/virtlogd.pid:"$(cat /run/virtlogd.pid 2>/dev/null)")
 	fi
 	if _lvd_pid_alive /run/libvirtd.pid; then
@@ -71,7 +72,7 @@ CONF
 			args+=(--listen --config "$conf")
 			LIBVIRTD_TCP_URI="qemu+tcp://127.0.0.1:$port/system"
 		fi
-		libvirtd "${args[@]}" || return 1
+		libvirtd "${args[@]}" {_lvd_lock_fd}>&- || return 1
 		local i
 		for i in $(seq 1 100); do
 			_lvd_pid_alive /run/libvirtd.pid && [ -S /run/libvirt/libvirt-sock ] && break
