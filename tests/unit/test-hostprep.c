@@ -40,8 +40,8 @@ static void test_diff(void **state)
         assert_string_equal(create, "--- a/f\n+++ b/f\n@@ -0,0 +1 @@\n+new\n");
 
         _cleanup_free_ char *nonl = udiff("a\n", "a");
-        assert_string_equal(nonl,
-                            "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+a\n\\ No newline at end of file\n");
+        assert_string_equal(
+                nonl, "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+a\n\\ No newline at end of file\n");
 
         /* Two changes far apart make two hunks; near ones share a hunk. */
         const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
@@ -80,10 +80,11 @@ static void test_cmdline(void **state)
         assert_string_equal(add, "quiet splash iommu=pt");
         _cleanup_free_ char *replace = edit("intel_iommu=off quiet", "intel_iommu=on", "");
         assert_string_equal(replace, "intel_iommu=on quiet");
-        _cleanup_free_ char *video = edit("video=HDMI-A-1:1920x1080 video=efifb:on q",
-                                          "video=efifb:off", "");
+        _cleanup_free_ char *video =
+                edit("video=HDMI-A-1:1920x1080 video=efifb:on q", "video=efifb:off", "");
         assert_string_equal(video, "video=HDMI-A-1:1920x1080 video=efifb:off q");
-        _cleanup_free_ char *rmkey = edit("a vfio-pci.ids=1:2 b vfio-pci.ids=3:4", "", "vfio-pci.ids");
+        _cleanup_free_ char *rmkey =
+                edit("a vfio-pci.ids=1:2 b vfio-pci.ids=3:4", "", "vfio-pci.ids");
         assert_string_equal(rmkey, "a b");
         _cleanup_free_ char *rmexact = edit("a x=1 x=2", "", "x=2");
         assert_string_equal(rmexact, "a x=1");
@@ -110,6 +111,7 @@ static int grub(const char *text, char **ret_value, char **reterr)
 static void test_grub_find(void **state)
 {
         (void) state;
+
         static const struct {
                 const char *text, *value;
         } ok[] = {
@@ -127,6 +129,7 @@ static void test_grub_find(void **state)
                 { "echo GRUB_CMDLINE_LINUX_DEFAULT=no; GRUB_CMDLINE_LINUX_DEFAULT=yes\n", "yes" },
                 { "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\n", "" },
         };
+
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
                 _cleanup_free_ char *v = NULL, *err = NULL;
                 int k = grub(ok[i].text, &v, &err);
@@ -134,6 +137,7 @@ static void test_grub_find(void **state)
                         fail_msg("case %zu: %s", i, err);
                 assert_string_equal(v, ok[i].value);
         }
+
         static const struct {
                 const char *text, *error;
                 int code;
@@ -141,13 +145,15 @@ static void test_grub_find(void **state)
                 { "GRUB_TIMEOUT=5\n", "no GRUB_CMDLINE_LINUX_DEFAULT= line", -EBADMSG },
                 { "GRUB_CMDLINE_LINUX_DEFAULT=a\nGRUB_CMDLINE_LINUX_DEFAULT=b\n",
                   "set twice (lines 1 and 2)", -EEXIST },
-                { "GRUB_CMDLINE_LINUX_DEFAULT=\"a\n", "line 1: unterminated double quote", -EINVAL },
+                { "GRUB_CMDLINE_LINUX_DEFAULT=\"a\n", "line 1: unterminated double quote",
+                  -EINVAL },
                 { "X='a\n\nGRUB_CMDLINE_LINUX_DEFAULT=b\n", "line 1: unterminated single quote",
                   -EINVAL },
                 { "GRUB_CMDLINE_LINUX_DEFAULT=\"$X a\"\n", "uses $ or `", -EINVAL },
                 { "GRUB_CMDLINE_LINUX_DEFAULT=`cat f`\n", "uses $ or `", -EINVAL },
                 { "GRUB_CMDLINE_LINUX_DEFAULT+=\" a\"\n", "appended to with +=", -EINVAL },
         };
+
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 _cleanup_free_ char *v = NULL, *err = NULL;
                 int k = grub(bad[i].text, &v, &err);
@@ -160,6 +166,7 @@ static void test_grub_find(void **state)
 static void test_grub_set(void **state)
 {
         (void) state;
+
         static const struct {
                 const char *in, *value, *out;
         } cases[] = {
@@ -178,6 +185,7 @@ static void test_grub_set(void **state)
                 { "GRUB_CMDLINE_LINUX_DEFAULT=\"a \\\n b\"\nT=5\n", "a b",
                   "GRUB_CMDLINE_LINUX_DEFAULT=\"a b\"\nT=5\n" },
         };
+
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 _cleanup_free_ char *out = NULL, *err = NULL;
                 size_t len;
@@ -200,12 +208,13 @@ static void test_entries(void **state)
         char *add[] = { (char *) "iommu=pt", (char *) "video=efifb:off", NULL };
         char *rm[] = { (char *) "quiet", NULL };
         char *none[] = { NULL };
-        _cleanup_free_ char *e = bls_entry_edit("title T\noptions root=x quiet\noptions iommu=pt\n",
-                                                add, rm);
+        _cleanup_free_ char *e =
+                bls_entry_edit("title T\noptions root=x quiet\noptions iommu=pt\n", add, rm);
         assert_string_equal(e, "title T\noptions root=x\noptions iommu=pt video=efifb:off\n");
         _cleanup_free_ char *noopt = bls_entry_edit("title T\nlinux /v", add, none);
         assert_string_equal(noopt, "title T\nlinux /v\noptions iommu=pt video=efifb:off\n");
-        _cleanup_free_ char *same = bls_entry_edit("options  iommu=pt video=efifb:off\n", add, none);
+        _cleanup_free_ char *same =
+                bls_entry_edit("options  iommu=pt video=efifb:off\n", add, none);
         assert_string_equal(same, "options  iommu=pt video=efifb:off\n");
 
         const char *ks = "{\n  \"default\": {\"kernel_options\": [\"quiet\"]},\n"
@@ -220,9 +229,8 @@ static void test_entries(void **state)
         const char *inl = "{\"user\": {\"kernel_options\": [\"a\"]}}";
         _cleanup_free_ char *out2 = NULL;
         assert_int_equal(kernelstub_edit(inl, strlen(inl), add, none, &out2, &err), 0);
-        assert_string_equal(out2,
-                            "{\"user\": {\"kernel_options\": [\"a\", \"iommu=pt\", "
-                            "\"video=efifb:off\"]}}");
+        assert_string_equal(out2, "{\"user\": {\"kernel_options\": [\"a\", \"iommu=pt\", "
+                                  "\"video=efifb:off\"]}}");
         const char *bad = "{\"user\": {\"kernel_options\": [1]}}";
         _cleanup_free_ char *out3 = NULL, *err3 = NULL;
         assert_int_equal(kernelstub_edit(bad, strlen(bad), add, none, &out3, &err3), -EINVAL);
@@ -359,10 +367,10 @@ static void test_journal_tree(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_diff),          cmocka_unit_test(test_cmdline),
-                cmocka_unit_test(test_grub_find),     cmocka_unit_test(test_grub_set),
-                cmocka_unit_test(test_entries),       cmocka_unit_test(test_journal_entry),
-                cmocka_unit_test(test_hooks_config),  cmocka_unit_test(test_journal_tree),
+                cmocka_unit_test(test_diff),         cmocka_unit_test(test_cmdline),
+                cmocka_unit_test(test_grub_find),    cmocka_unit_test(test_grub_set),
+                cmocka_unit_test(test_entries),      cmocka_unit_test(test_journal_entry),
+                cmocka_unit_test(test_hooks_config), cmocka_unit_test(test_journal_tree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
