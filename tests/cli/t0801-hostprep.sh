@@ -186,6 +186,22 @@ rm -f "$t/etc/default/grub" "$t/boot/grub/grub.cfg"
 check "unknown bootloader: exit 1" 1 "$bin" --root "$t" host kernel-params --add iommu=pt --apply
 contains "unknown bootloader: manual steps" "$err" "do it by hand"
 
+# --json: one document with the diff, the log and the entry.
+t=$tmp/json
+make_tree arch "$t"
+run "$bin" --root "$t" --json host kernel-params --add video=efifb:off --apply
+if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] and d["entry"] == 1 and not d["dry_run"] and "+options" in d["diff"], d'; then
+	pass "json: apply"
+else fail "json: apply" "$out"; fi
+run "$bin" --root "$t" --json host status
+if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d["entries"][0]; assert e["id"] == 1 and e["state"] == "complete" and e["time"] == 1700000000 and all(f["state"] == "in place" for f in e["files"]), d'; then
+	pass "json: status"
+else fail "json: status" "$out"; fi
+run "$bin" --root "$t" --json host undo 7 --apply
+if [ "$rc" -eq 1 ] && printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert not d["ok"] and "no journal entry 7" in d["error"], d'; then
+	pass "json: an error"
+else fail "json: an error" "$rc $out"; fi
+
 check "kernel-params without an action" 2 "$bin" --root "$tmp/unknown" host kernel-params
 check "undo without an ID" 2 "$bin" --root "$tmp/unknown" host undo
 check "unknown host action" 2 "$bin" --root "$tmp/unknown" host frobnicate
