@@ -279,7 +279,7 @@ int grub_find(const char *text, size_t len, const char *key, struct grub_assignm
                         sc.pos++;
                         continue;
                 }
-                if (c == '#' && command_start) {
+                if (c == '#') { /* a word that starts with # is a comment, anywhere */
                         while (sc.pos < sc.len && sc.s[sc.pos] != '\n')
                                 sc.pos++;
                         continue;

@@ -128,6 +128,7 @@ static void test_grub_find(void **state)
                 { "X='multi\nline'\nGRUB_CMDLINE_LINUX_DEFAULT=\"z\"\n", "z" },
                 { "echo GRUB_CMDLINE_LINUX_DEFAULT=no; GRUB_CMDLINE_LINUX_DEFAULT=yes\n", "yes" },
                 { "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\n", "" },
+                { "echo hi # it's a comment\nGRUB_CMDLINE_LINUX_DEFAULT=a#b\n", "a#b" },
         };
 
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -271,8 +272,8 @@ static void test_journal_entry(void **state)
                 "darwinkvm-journal 1\n",
                 "darwinkvm-journal 1\nverb\tx\nfile\t1\tedit\t0644\t0\t0\trelative\n",
                 "darwinkvm-journal 1\nverb\tx\nfile\t1\tedit\t9999\t0\t0\t/a\n",
-                "darwinkvm-journal 1\nverb\tx\nfile\t1\tedit\t0644\t0\t0\t/a\n"
-                "file\t1\tedit\t0644\t0\t0\t/b\n",
+                ("darwinkvm-journal 1\nverb\tx\nfile\t1\tedit\t0644\t0\t0\t/a\n"
+                 "file\t1\tedit\t0644\t0\t0\t/b\n"),
                 "darwinkvm-journal 1\nverb\tx\nrun\n",
                 "darwinkvm-journal 1\nverb\tx\nfile\t1\tedit\t0644\t-1\t0\t/a\n",
                 "darwinkvm-journal 1\nverb\tx\\q\n",
