@@ -28,6 +28,10 @@ char **cmdline_split(const char *s)
                                 quoted = !quoted;
                         p++;
                 }
+                if (quoted) /* never closed: the quote is just a character */
+                        for (p = start;
+                             *p && !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');)
+                                p++;
                 l = strv_consume(l, xstrndup(start, (size_t) (p - start)));
         }
         return l;
@@ -275,7 +279,7 @@ int grub_find(const char *text, size_t len, const char *key, struct grub_assignm
                         sc.pos++;
                         continue;
                 }
-                if (c == '#' && command_start) {
+                if (c == '#') { /* a word that starts with # is a comment, anywhere */
                         while (sc.pos < sc.len && sc.s[sc.pos] != '\n')
                                 sc.pos++;
                         continue;
@@ -476,6 +480,8 @@ char *bls_entry_edit(const char *text, char *const *add, char *const *remove)
                         }
                         _cleanup_free_ char *e = cmdline_edit(o, here, remove);
                         buf_put(&b, p, v);
+                        if (*e && !is_blank(p[v - 1])) /* a bare "options" line */
+                                buf_putc(&b, ' ');
                         buf_puts(&b, e);
                 } else
                         buf_put(&b, p, n);

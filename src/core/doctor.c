@@ -363,10 +363,10 @@ static void check_iommu(struct ctx *x)
                               "enable the IOMMU",
                               table),
                             xstrdup("GPU passthrough (VFIO) needs an active IOMMU"),
-                            intel ? xstrdup("add intel_iommu=on to the kernel command line, "
-                                            "regenerate the bootloader config, reboot")
-                                  : xstrdup("remove amd_iommu=off / iommu=off from the kernel "
-                                            "command line, reboot"));
+                            intel ? xstrdup("darwinkvm host kernel-params --add intel_iommu=on "
+                                            "(it regenerates the bootloader config), reboot")
+                                  : xstrdup("darwinkvm host kernel-params --remove amd_iommu=off "
+                                            "--remove iommu=off, reboot"));
         }
 }
 
@@ -457,15 +457,22 @@ static void check_cmdline(struct ctx *x)
         _cleanup_free_ char *m = strv_join(missing, " ");
         const char *how = regen_command(h->system.bootloader);
         char *fix;
-        if (strstr(how, "PARAMS")) {
+        if (h->system.bootloader == BOOTLOADER_UNKNOWN)
+                fix = f("%s: %s, then reboot", how, m);
+        else {
+                /* darwinkvm does it with a diff, a backup and undo; the manual way for reference.
+                 */
                 _cleanup_buf_ struct buf b = BUF_INIT;
                 const char *at = strstr(how, "PARAMS");
-                buf_put(&b, how, (size_t) (at - how));
-                buf_puts(&b, m);
-                buf_puts(&b, at + 6);
-                fix = f("%s, then reboot", buf_str(&b));
-        } else
-                fix = f("%s: %s, then reboot", how, m);
+                if (at) {
+                        buf_put(&b, how, (size_t) (at - how));
+                        buf_puts(&b, m);
+                        buf_puts(&b, at + 6);
+                } else
+                        buf_printf(&b, "%s: %s", how, m);
+                fix = f("darwinkvm host kernel-params --recommended, then reboot (by hand: %s)",
+                        buf_str(&b));
+        }
         add(x, "boot.cmdline", CHECK_WARN, f("missing: %s", m),
             xstrdup("these parameters turn the IOMMU on in passthrough mode and keep the host "
                     "off the GPU the guest gets"),
@@ -517,7 +524,8 @@ static char *install_command(enum distro_family d, enum host_component c)
         if (d == DISTRO_OTHER)
                 return xasprintf("install %s with your package manager",
                                  host_component_to_string(c));
-        return xasprintf("%s %s", tools[d], pkgs[d][c]);
+        return xasprintf("darwinkvm host setup --yes (the guide's whole list), or: %s %s", tools[d],
+                         pkgs[d][c]);
 }
 
 static void check_packages(struct ctx *x)
@@ -628,7 +636,8 @@ static void check_groups(struct ctx *x)
             f("'%s' is not in %s (groups: %s)", u->name, m, *have ? have : "none"),
             xstrdup("kvm opens /dev/kvm, libvirt talks to qemu:///system, input reads evdev "
                     "keyboards and mice"),
-            f("usermod -aG %s %s, then log in again", m, u->name));
+            f("darwinkvm host setup --user %s (usermod -aG %s %s), then log in again", u->name, m,
+              u->name));
 }
 
 /* ---------------- GPUs and the verdict ---------------- */
@@ -774,8 +783,9 @@ static void check_gpu(struct ctx *x)
                             xstrdup("this AMD generation has the reset bug: the card does not "
                                     "reset between VM starts, and the second start shows a black "
                                     "screen (RDNA2, RX 6000, does not have it)"),
-                            xstrdup("load vendor-reset before starting the VM, or use the "
-                                    "single-GPU hook's suspend/resume workaround"));
+                            xstrdup("darwinkvm host hooks install --vm NAME --reset-workaround "
+                                    "vendor-reset (or suspend: the hook's suspend/resume "
+                                    "workaround)"));
                 else
                         add(x, "gpu.macos", CHECK_OK, found, NULL, NULL);
         } else

@@ -520,6 +520,10 @@ static int prepare_steps(struct prep *p, const struct vfio_target *t,
 
 int hook_prepare(struct prep *p, const struct host *h, const char *vm, char **reterr)
 {
+        if (!vm_name_ok(vm)) {
+                *reterr = xasprintf("'%s' is not a VM name", vm);
+                return -EINVAL;
+        }
         struct hooks_config conf;
         bool have;
         int k = load_config(p->root, &conf, &have, reterr);
@@ -578,6 +582,10 @@ int hook_prepare(struct prep *p, const struct host *h, const char *vm, char **re
 
 int hook_release(struct prep *p, const char *vm, char **reterr)
 {
+        if (!vm_name_ok(vm)) {
+                *reterr = xasprintf("'%s' is not a VM name", vm);
+                return -EINVAL;
+        }
         _cleanup_free_ char *path = state_path(vm);
         _cleanup_free_ char *text = NULL;
         int k = root_read_file(p->root, path, 1 << 20, &text, NULL);

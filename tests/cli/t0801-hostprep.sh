@@ -8,6 +8,11 @@
 bin=$(realpath "$1")
 tests=$(realpath "$2")
 source "$(dirname "$0")/lib.sh"
+# The trees live on tmpfs where there is one: every atomic write fsyncs twice.
+if shm=$(mktemp -d /dev/shm/dkvm-prep.XXXXXX 2>/dev/null); then
+	trap 'rm -rf "$tmp" "$shm"' EXIT
+	tmp=$shm
+fi
 export SOURCE_DATE_EPOCH=1700000000
 make_tree() { bash "$tests/fixtures/prep/make-tree.sh" "$1" "$2"; }
 golden_dir=$tests/golden/prep
@@ -23,7 +28,7 @@ golden() {
 	elif [ "$got" == "$(cat "$f" 2>/dev/null)" ]; then
 		pass "$1 matches its golden file"
 	else
-		fail "$1 differs from its golden file" "$(diff <(printf '%s\n' "$got") "$f" | head -20)"
+		fail "$1 differs from its golden file" "$(diff <(printf '%s\n' "$got") "$f" | head -20 | tr '\n' '|')"
 	fi
 }
 
@@ -31,13 +36,13 @@ golden() {
 # darwinkvm's own journal and run state aside.
 snap() {
 	(cd "$1" && find . \( -path ./var/lib/darwinkvm -o -path ./run/darwinkvm \) -prune -o \
-		-printf '%y %m %U %G %s %l %p\n' | sort &&
+		-printf '%y %m %U %G %l %p\n' | sort &&
 		find . \( -path ./var/lib/darwinkvm -o -path ./run/darwinkvm \) -prune -o -type f -print0 |
 		sort -z | xargs -0 md5sum)
 }
 
 same_tree() { # NAME A B
-	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "$(diff <(echo "$2") <(echo "$3") | head -10)"; fi
+	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "$(diff <(echo "$2") <(echo "$3") | head -10 | tr '\n' '|')"; fi
 }
 
 # ---------------- kernel parameters on every bootloader ----------------
@@ -180,6 +185,22 @@ make_tree debian "$t"
 rm -f "$t/etc/default/grub" "$t/boot/grub/grub.cfg"
 check "unknown bootloader: exit 1" 1 "$bin" --root "$t" host kernel-params --add iommu=pt --apply
 contains "unknown bootloader: manual steps" "$err" "do it by hand"
+
+# --json: one document with the diff, the log and the entry.
+t=$tmp/json
+make_tree arch "$t"
+run "$bin" --root "$t" --json host kernel-params --add video=efifb:off --apply
+if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] and d["entry"] == 1 and not d["dry_run"] and "+options" in d["diff"], d'; then
+	pass "json: apply"
+else fail "json: apply" "$out"; fi
+run "$bin" --root "$t" --json host status
+if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d["entries"][0]; assert e["id"] == 1 and e["state"] == "complete" and e["time"] == 1700000000 and all(f["state"] == "in place" for f in e["files"]), d'; then
+	pass "json: status"
+else fail "json: status" "$out"; fi
+run "$bin" --root "$t" --json host undo 7 --apply
+if [ "$rc" -eq 1 ] && printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert not d["ok"] and "no journal entry 7" in d["error"], d'; then
+	pass "json: an error"
+else fail "json: an error" "$rc $out"; fi
 
 check "kernel-params without an action" 2 "$bin" --root "$tmp/unknown" host kernel-params
 check "undo without an ID" 2 "$bin" --root "$tmp/unknown" host undo

@@ -7,6 +7,11 @@
 bin=$(realpath "$1")
 tests=$(realpath "$2")
 source "$(dirname "$0")/lib.sh"
+# The trees live on tmpfs where there is one: every atomic write fsyncs twice.
+if shm=$(mktemp -d /dev/shm/dkvm-prep.XXXXXX 2>/dev/null); then
+	trap 'rm -rf "$tmp" "$shm"' EXIT
+	tmp=$shm
+fi
 export SOURCE_DATE_EPOCH=1700000000
 make_tree() { bash "$tests/fixtures/prep/make-tree.sh" "$1" "$2"; }
 golden_dir=$tests/golden/prep
@@ -19,10 +24,10 @@ golden() {
 	elif [ "$got" == "$(cat "$f" 2>/dev/null)" ]; then
 		pass "$1 matches its golden file"
 	else
-		fail "$1 differs from its golden file" "$(diff <(printf '%s\n' "$got") "$f" | head -20)"
+		fail "$1 differs from its golden file" "$(diff <(printf '%s\n' "$got") "$f" | head -20 | tr '\n' '|')"
 	fi
 }
-etc_snap() { (cd "$1" && find etc -printf '%y %m %s %l %p\n' | sort && find etc -type f -print0 | sort -z | xargs -0 md5sum); }
+etc_snap() { (cd "$1" && find etc -printf '%y %m %l %p\n' | sort && find etc -type f -print0 | sort -z | xargs -0 md5sum); }
 attr() { cat "$t/sys/bus/pci/devices/$1/$2"; }
 
 # ---------------- vfio bind / unbind ----------------
