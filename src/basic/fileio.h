@@ -63,3 +63,5 @@ int mkdir_p(const char *path, mode_t mode);
 
 /* Removes @path and, for a directory, everything below it (no symlink is followed). */
 int rm_rf(const char *path);
+/* The same for @name inside the directory @dfd. */
+int rm_rf_at(int dfd, const char *name);

@@ -182,6 +182,8 @@ int verb_rm(struct cli_context *ctx, const struct cli_args *args)
                 err = NULL;
                 r = journal_undo_verb(&p, verb, &count, &err);
                 prep_release(&p);
+                if (r >= 0)
+                        r = journal_forget_verb(ctx->root, verb, NULL, &err);
                 if (r < 0)
                         return cli_error(EXIT_PROBLEM,
                                          "undoing the host changes of %s: %s "

@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "diff.h"
+#include "fileio.h"
 #include "hostfs.h"
 #include "macro.h"
 #include "process.h"
@@ -1167,4 +1168,38 @@ int journal_undo_verb(struct prep *p, const char *verb, unsigned *ret_count, cha
         k = undo_list(p, all, n, pick, ret_count, reterr);
         journal_entries_free(all, n);
         return k;
+}
+
+int journal_forget_verb(const struct root *r, const char *verb, unsigned *ret_count, char **reterr)
+{
+        struct journal_entry *e = NULL;
+        size_t n = 0;
+        int k = journal_load(r, &e, &n, reterr);
+        if (k < 0)
+                return k;
+        unsigned count = 0;
+        _cleanup_close_ int dfd = -1;
+        for (size_t i = 0; i < n && k >= 0; i++) {
+                if (!streq(e[i].verb, verb) || e[i].state != JOURNAL_UNDONE)
+                        continue;
+                if (dfd < 0) {
+                        dfd = root_open_dir(r, JOURNAL_DIR);
+                        if (dfd < 0) {
+                                k = dfd;
+                                *reterr = xasprintf("%s: %s", JOURNAL_DIR, strerror(-k));
+                                break;
+                        }
+                }
+                char name[16];
+                snprintf(name, sizeof(name), "%04u", e[i].id);
+                k = rm_rf_at(dfd, name);
+                if (k < 0)
+                        *reterr = xasprintf("%s/%s: %s", JOURNAL_DIR, name, strerror(-k));
+                else
+                        count++;
+        }
+        journal_entries_free(e, n);
+        if (ret_count)
+                *ret_count = count;
+        return k < 0 ? k : 0;
 }

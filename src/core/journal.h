@@ -159,5 +159,11 @@ int journal_undo(struct prep *p, unsigned id, char **reterr);
 /* Undoes the newest entries of @verb that are not undone ("hooks"), newest first. */
 int journal_undo_verb(struct prep *p, const char *verb, unsigned *ret_count, char **reterr);
 
+/*
+ * Removes the entries of @verb that are undone, backups and all (`rm NAME`
+ * leaves no trace of "new:NAME"). Entries still in place are kept.
+ */
+int journal_forget_verb(const struct root *r, const char *verb, unsigned *ret_count, char **reterr);
+
 /* Writes counted for the crash test ($DARWINKVM_TEST_CRASH_AFTER_WRITES=N exits after the Nth). */
 void journal_count_write(void);

@@ -275,7 +275,7 @@ int new_plan_build(const struct host *h, const struct compat *c, const struct do
         /* The host changes: the parameters the doctor found missing, and the GPU's binding. */
         _cleanup_strv_free_ char **have =
                 h->system.cmdline ? strv_split(h->system.cmdline, " ") : NULL;
-        STRV_FOREACH (param, p->gpu_bdf ? rep->needed_params : NULL)
+        STRV_FOREACH(param, p->gpu_bdf ? rep->needed_params : NULL)
                 if (!strv_contains(have, *param))
                         p->kernel_params = strv_push(p->kernel_params, *param);
         if (p->kernel_params) {

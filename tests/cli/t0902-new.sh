@@ -97,4 +97,33 @@ contains "list" "$out" "boot"
 check "rm" 0 "$bin" rm boot --yes
 [ ! -e "$tmp/vms/boot" ] && pass "rm leaves no file" || fail "rm left $(ls "$tmp/vms/boot")"
 check "rm of a VM that is gone" 1 "$bin" rm boot --yes
+
+# ---- a GPU VM on a fixture host: the host changes go through the journal, rm takes them back ----
+# same_host: the fixture's configuration (not its sysfs, whose links loop) is as it was.
+same_host() { diff -r --no-dereference "$tmp/host.orig" "$tmp/host" >"$tmp/host.diff" 2>&1; }
+cp -a "$tests_dir/fixtures/hosts/amd-navi21" "$tmp/host"
+cp -a "$tmp/host" "$tmp/host.orig"
+gpu=("$bin" --root "$tmp/host" new gpuvm --macos 14 --gpu 0000:0b:00.0 --no-define --no-recovery --seed g --server "$NGINX_URL")
+check "GPU VM: plan" 0 "${gpu[@]}" --plan
+contains "GPU VM: single-GPU passthrough" "$out" "(single-gpu passthrough), with its audio 0000:0b:00.1"
+contains "GPU VM: kernel parameters" "$out" "kernel parameters: add video=efifb:off"
+contains "GPU VM: hooks" "$out" "single-GPU hooks for gpuvm"
+check "GPU VM: without --yes the host is left alone" 0 "${gpu[@]}"
+if same_host; then pass "GPU VM: host untouched without --yes"; else fail "GPU VM: host changed without --yes" "$(head -20 "$tmp/host.diff")"; fi
+contains "GPU VM: says what the host still needs" "$out" "The host still needs"
+check "GPU VM: --yes makes the host changes" 0 "${gpu[@]}" --yes
+run "$bin" --root "$tmp/host" host status
+contains "GPU VM: journaled as new:gpuvm" "$out" "new:gpuvm"
+if same_host; then fail "GPU VM: --yes changed nothing"; else pass "GPU VM: --yes changed the host tree"; fi
+grep -rq "video=efifb:off" "$tmp/host/boot" "$tmp/host/etc/kernel" 2>/dev/null && pass "GPU VM: the parameter is in the boot configuration" || fail "GPU VM: no video=efifb:off written"
+check "GPU VM: --yes again changes nothing more" 0 "${gpu[@]}" --yes
+run "$bin" --root "$tmp/host" --json host status
+entries=$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
+[ "$entries" = 1 ] && pass "GPU VM: one journal entry" || fail "GPU VM: $entries journal entries"
+check "GPU VM: rm" 0 "$bin" --root "$tmp/host" rm gpuvm --yes --connect test:///default
+contains "GPU VM: rm undid the host changes" "$out" "Undid 1 host change"
+rm -rf "$tmp/host/var/lib/darwinkvm/journal" 2>/dev/null && rmdir -p "$tmp/host/var/lib/darwinkvm" 2>/dev/null
+run "$bin" --root "$tmp/host" --json host status
+if same_host; then pass "GPU VM: every host file back byte for byte"; else fail "GPU VM: host differs after rm" "$(head -20 "$tmp/host.diff")"; fi
+
 done_testing
