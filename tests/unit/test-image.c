@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -6,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "fat.h"
 #include "gpt.h"
 #include "image.h"
+#include "qcow2.h"
 
 static char tmpl[] = "/tmp/dkvm-image-XXXXXX";
 static char *dir;
@@ -314,12 +317,58 @@ static void test_refusals(void **state)
         free(err);
 }
 
+static uint64_t be64_at(int fd, uint64_t off)
+{
+        uint64_t v = 0;
+        assert_int_equal(pread(fd, &v, 8, (off_t) off), 8);
+        return be64toh(v);
+}
+
+static void test_qcow2(void **state)
+{
+        (void) state;
+        int fd = memfd_create("qcow2", MFD_CLOEXEC);
+        assert_true(fd >= 0);
+        uint64_t size = 1536ull << 20; /* three L2 tables' worth */
+        struct qcow2 *q = qcow2_new(fd, size);
+        char a[100000];
+        memset(a, 'a', sizeof(a));
+        assert_int_equal(qcow2_pwrite(q, a, sizeof(a), 1000), 0); /* spans 2 clusters */
+        assert_int_equal(qcow2_pwrite(q, "zz", 2, size - 2), 0);  /* the last one */
+        assert_int_equal(qcow2_pwrite(q, "b", 1, 5000), 0);       /* rewrite in place */
+        assert_int_equal(qcow2_pwrite(q, "x", 1, size), -EINVAL);
+        assert_int_equal(qcow2_finish(q), 0);
+        qcow2_free(q);
+        uint8_t h[104];
+        assert_int_equal(pread(fd, h, sizeof(h), 0), (ssize_t) sizeof(h));
+        assert_memory_equal(h, "QFI\xfb", 4);
+        assert_int_equal(h[7], 3);
+        assert_int_equal(h[23], 16);
+        assert_int_equal(be64_at(fd, 24), size);
+        uint64_t l1 = be64_at(fd, 40);
+        assert_int_equal(l1, 65536);
+        /* Guest offset 5000: L1[0] -> L2[0] -> host cluster, flagged "copied". */
+        uint64_t l2 = be64_at(fd, l1);
+        assert_true(l2 & (1ull << 63));
+        uint64_t host = be64_at(fd, (l2 & ~(1ull << 63)));
+        assert_true(host & (1ull << 63));
+        host &= ~(1ull << 63);
+        char c[3];
+        assert_int_equal(pread(fd, c, 3, (off_t) (host + 4999)), 3);
+        assert_memory_equal(c, "aba", 3);
+        /* The middle L2 table is absent: nothing was written there. */
+        assert_int_equal(be64_at(fd, l1 + 8), 0);
+        assert_true(be64_at(fd, l1 + 16) != 0);
+        close(fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crc32),          cmocka_unit_test(test_gpt_roundtrip),
                 cmocka_unit_test(test_names),          cmocka_unit_test(test_geometry),
                 cmocka_unit_test(test_build_and_edit), cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_qcow2),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
