@@ -298,6 +298,10 @@ check "a fifo" 2 "$bin" image build bad.img --from bad4
 mkdir -p huge && head -c 40000000 /dev/zero >huge/big.bin
 check "a tree too large for --size" 1 "$bin" image build bad.img --from huge --size 36M
 contains "says the size it needs" "$err" "it needs 41.0 MiB"
+check "without --size the same tree gets the size it needs" 0 "$bin" image build auto.img --from huge --layout whole-disk
+check "auto size: 39 MiB (41 MiB less the GPT's 2)" 0 test "$(stat -c %s auto.img)" -eq $((39 * 1048576))
+fsck_ok "auto size" auto.img
+rm -f auto.img
 check "size below FAT32's minimum" 2 "$bin" image build bad.img --from src --size 16M
 contains "names the minimum" "$err" "below FAT32's minimum"
 check "existing output" 2 "$bin" image build gpt.img --from src
