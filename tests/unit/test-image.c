@@ -174,7 +174,7 @@ static void test_geometry(void **state)
         assert_int_equal(image_min_disk_bytes(IMAGE_LAYOUT_WHOLE_DISK), 33u << 20);
 }
 
-static void build(const char *name, enum image_layout layout, long long fail_after, int want)
+static void build(const char *name, enum image_layout layout, unsigned long long fail_at, int want)
 {
         _cleanup_free_ char *out = at(name), *src = at("src");
         struct image_build_options o = { .from = src,
@@ -182,7 +182,7 @@ static void build(const char *name, enum image_layout layout, long long fail_aft
                                          .seed = "unit",
                                          .timestamp = 1700000000,
                                          .force = true,
-                                         .fail_after_writes = fail_after };
+                                         .fail_at_write = fail_at };
         struct image_build_result res;
         char *err = NULL;
         int r = image_build(out, &o, NULL, &res, &err);
@@ -203,17 +203,17 @@ static void test_build_and_edit(void **state)
                 big[i] = (char) (i * 7);
         put("src/EFI/OC/OpenCore.efi", big, sizeof(big));
         put("src/EFI/OC/empty", "", 0);
-        build("a.img", IMAGE_LAYOUT_GPT, -1, 0);
-        build("w.img", IMAGE_LAYOUT_WHOLE_DISK, -1, 0);
+        build("a.img", IMAGE_LAYOUT_GPT, 0, 0);
+        build("w.img", IMAGE_LAYOUT_WHOLE_DISK, 0, 0);
         /* Reproducible. */
-        build("b.img", IMAGE_LAYOUT_GPT, -1, 0);
+        build("b.img", IMAGE_LAYOUT_GPT, 0, 0);
         _cleanup_free_ char *cmp = xasprintf("cmp -s '%s/a.img' '%s/b.img'", dir, dir);
         assert_int_equal(system(cmp), 0);
 
         _cleanup_free_ char *a = at("a.img");
         struct image *im = NULL;
         char *err = NULL;
-        assert_int_equal(image_open(a, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, false, 0, &im, &err), 0);
         assert_string_equal(image_location(im)->scheme, "gpt");
         struct fat_entry *e;
         size_t n;
@@ -235,7 +235,7 @@ static void test_build_and_edit(void **state)
 
         /* A change: only committed images change. */
         _cleanup_free_ char *src = at("src/EFI/OC/OpenCore.efi");
-        for (long long k = 0;; k++) {
+        for (unsigned long long k = 1;; k++) {
                 int fd = open(src, O_RDONLY | O_CLOEXEC);
                 assert_true(fd >= 0);
                 assert_int_equal(image_open(a, true, k, &im, &err), 0);
@@ -254,7 +254,7 @@ static void test_build_and_edit(void **state)
                 assert_true(k < 50);
         }
         assert_int_not_equal(system(cmp), 0);
-        assert_int_equal(image_open(a, true, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, true, 0, &im, &err), 0);
         struct fat_entry st;
         assert_int_equal(fat_stat(image_volume(im), "new/dir/COPY.EFI", &st, &err), 0);
         assert_int_equal(st.size, 5000);
@@ -270,16 +270,22 @@ static void test_build_and_edit(void **state)
         /* Free clusters are the same again as before the put. */
         struct fat_info i1, i2;
         _cleanup_free_ char *b = at("b.img");
-        assert_int_equal(image_open(a, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, false, 0, &im, &err), 0);
         fat_get_info(image_volume(im), &i1);
         image_close(im);
-        assert_int_equal(image_open(b, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(b, false, 0, &im, &err), 0);
         fat_get_info(image_volume(im), &i2);
         image_close(im);
         assert_int_equal(i1.free_clusters, i2.free_clusters);
 
+        /* Zeroed options are the defaults: file times, no injected faults, random GUIDs. */
+        _cleanup_free_ char *z = at("z.img"), *zsrc = at("src");
+        struct image_build_options zo = { .from = zsrc };
+        char *zerr = NULL;
+        assert_int_equal(image_build(z, &zo, NULL, NULL, &zerr), 0);
+
         /* A build that fails leaves nothing. */
-        build("c.img", IMAGE_LAYOUT_GPT, 2, -EIO);
+        build("c.img", IMAGE_LAYOUT_GPT, 3, -EIO);
         _cleanup_free_ char *c = at("c.img");
         assert_int_equal(access(c, F_OK), -1);
 }
@@ -290,7 +296,9 @@ static void test_refusals(void **state)
         mk("bad");
         put("bad/a:b", "x", 1);
         _cleanup_free_ char *src = at("bad"), *out = at("bad.img");
-        struct image_build_options o = { .from = src, .timestamp = -1, .fail_after_writes = -1 };
+        struct image_build_options o = {
+                .from = src,
+        };
         char *err = NULL;
         assert_int_equal(image_build(out, &o, NULL, NULL, &err), -EINVAL);
         assert_non_null(strstr(err, "a:b"));
@@ -312,7 +320,7 @@ static void test_refusals(void **state)
         put("garbage.img", "not an image at all", 19);
         _cleanup_free_ char *g = at("garbage.img");
         struct image *im = NULL;
-        assert_true(image_open(g, false, -1, &im, &err) < 0);
+        assert_true(image_open(g, false, 0, &im, &err) < 0);
         assert_null(im);
         free(err);
 }
