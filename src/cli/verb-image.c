@@ -39,23 +39,24 @@ static int fail(const struct cli_context *ctx, int r, char *msg)
 }
 
 /* DARWINKVM_FAIL_AFTER_WRITES=N: the tests' fault injection (the writer refuses write N+1). */
-static long long fail_after_writes(void)
+static unsigned long long fail_at_write(void)
 {
         const char *s = getenv("DARWINKVM_FAIL_AFTER_WRITES");
         uint64_t n;
-        if (!s || !*s || parse_u64(s, &n) < 0)
-                return -1;
-        return (long long) n;
+        if (!s || !*s || parse_u64(s, &n) < 0 || n == UINT64_MAX)
+                return 0;
+        return n + 1;
 }
 
-/* SOURCE_DATE_EPOCH (reproducible builds), or -1. */
+/* SOURCE_DATE_EPOCH (reproducible builds), or 0. FAT's clock starts in 1980, so an epoch
+ * of 0 (some build systems set it) means the same as 1: the earliest FAT time. */
 static int64_t source_date_epoch(void)
 {
         const char *s = getenv("SOURCE_DATE_EPOCH");
         uint64_t t;
-        if (!s || !*s || parse_u64(s, &t) < 0)
-                return -1;
-        return (int64_t) t;
+        if (!s || !*s || parse_u64(s, &t) < 0 || t > INT64_MAX)
+                return 0;
+        return t == 0 ? 1 : (int64_t) t;
 }
 
 static int image_build_verb(struct cli_context *ctx, const struct cli_args *args)
@@ -67,7 +68,7 @@ static int image_build_verb(struct cli_context *ctx, const struct cli_args *args
                 .seed = cli_arg(args, "seed"),
                 .force = cli_flag(args, "force"),
                 .timestamp = source_date_epoch(),
-                .fail_after_writes = fail_after_writes(),
+                .fail_at_write = fail_at_write(),
         };
         if (!out)
                 return cli_usage_error(ctx, "image build needs OUT");
@@ -189,7 +190,7 @@ static int image_ls_verb(struct cli_context *ctx, const struct cli_args *args)
                 return cli_usage_error(ctx, "image ls takes IMAGE [PATH]");
         _cleanup_(image_closep) struct image *im = NULL;
         char *err = NULL;
-        int r = image_open(args->positional[1], false, -1, &im, &err);
+        int r = image_open(args->positional[1], false, 0, &im, &err);
         if (r < 0)
                 return fail(ctx, r, err);
         struct fat_entry st;
@@ -259,7 +260,7 @@ static int image_cat_verb(struct cli_context *ctx, const struct cli_args *args)
                 return cli_usage_error(ctx, "image cat takes IMAGE PATH");
         _cleanup_(image_closep) struct image *im = NULL;
         char *err = NULL;
-        int r = image_open(args->positional[1], false, -1, &im, &err);
+        int r = image_open(args->positional[1], false, 0, &im, &err);
         if (r >= 0) {
                 fflush(stdout);
                 r = fat_read_file(image_volume(im), args->positional[2], STDOUT_FILENO, &err);
@@ -284,12 +285,12 @@ static int image_put_verb(struct cli_context *ctx, const struct cli_args *args)
         int64_t t = source_date_epoch();
         _cleanup_(image_closep) struct image *im = NULL;
         char *err = NULL;
-        int r = image_open(image, true, fail_after_writes(), &im, &err);
+        int r = image_open(image, true, fail_at_write(), &im, &err);
         if (r >= 0 && S_ISDIR(st.st_mode))
                 r = image_put_tree(im, path, file, t, NULL, &err);
         else if (r >= 0)
                 r = fat_put_file(image_volume(im), path, fd, (uint64_t) st.st_size,
-                                 t >= 0 ? t : (int64_t) st.st_mtime, &err);
+                                 t > 0 ? t : (int64_t) st.st_mtime, &err);
         if (r >= 0)
                 r = image_commit(im, &err);
         if (r < 0)
@@ -303,7 +304,7 @@ static int image_rm_verb(struct cli_context *ctx, const struct cli_args *args)
                 return cli_usage_error(ctx, "image rm takes IMAGE PATH");
         _cleanup_(image_closep) struct image *im = NULL;
         char *err = NULL;
-        int r = image_open(args->positional[1], true, fail_after_writes(), &im, &err);
+        int r = image_open(args->positional[1], true, fail_at_write(), &im, &err);
         if (r >= 0)
                 r = fat_remove(image_volume(im), args->positional[2], &err);
         if (r >= 0)

@@ -371,7 +371,7 @@ struct fat_volume {
         int fd;
         uint64_t base, size;
         bool writable;
-        long long fail_after, writes;
+        unsigned long long fail_at, writes;
         uint32_t bps, spc, cluster_bytes, reserved, fat_sectors, clusters, root, fsinfo;
         uint32_t *fat;  /* FAT 1, clusters + 2 entries */
         uint8_t *dirty; /* per FAT sector */
@@ -411,8 +411,8 @@ static int vol_read(struct fat_volume *v, void *p, size_t n, uint64_t off, char 
 
 static int vol_write(struct fat_volume *v, const void *p, size_t n, uint64_t off, char **reterr)
 {
-        if (v->fail_after >= 0 && v->writes >= v->fail_after) {
-                *reterr = xasprintf("injected fault: write %lld refused", v->writes + 1);
+        if (v->fail_at && v->writes + 1 >= v->fail_at) {
+                *reterr = xasprintf("injected fault: write %llu refused", v->writes + 1);
                 return -EIO;
         }
         v->writes++;
@@ -749,7 +749,7 @@ int fat_open(int fd, uint64_t offset, uint64_t size, const struct fat_open_optio
         v->base = offset;
         v->size = size;
         v->writable = o && o->writable;
-        v->fail_after = o ? o->fail_after_writes : -1;
+        v->fail_at = o ? o->fail_at_write : 0;
         int r = vol_read(v, bs, sizeof(bs), offset, reterr);
         if (r < 0)
                 return r;

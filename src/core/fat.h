@@ -102,8 +102,8 @@ struct fat_volume;
 
 struct fat_open_options {
         bool writable;
-        /* Fault injection for tests: fail the write after this many (-1: never). */
-        long long fail_after_writes;
+        /* Fault injection for tests: write number N (1, 2...) fails; 0: none. */
+        unsigned long long fail_at_write;
 };
 
 /*

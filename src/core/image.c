@@ -126,7 +126,7 @@ static int scan_dir(struct scan *s, struct node *dir, int depth, char **reterr)
                         *reterr = xasprintf("%s: %m", k->rel);
                         return -errno;
                 }
-                k->mtime = s->timestamp >= 0 ? s->timestamp : (int64_t) st.st_mtime;
+                k->mtime = s->timestamp > 0 ? s->timestamp : (int64_t) st.st_mtime;
                 if (S_ISDIR(st.st_mode)) {
                         struct stat lst;
                         if (fstatat(dirfd(d), de->d_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -340,7 +340,7 @@ static void dir_contents(const struct node *d, uint32_t cs, uint32_t parent, con
 struct writer {
         int fd;
         struct qcow2 *q; /* qcow2 output, else raw */
-        long long fail_after, writes;
+        unsigned long long fail_at, writes;
         uint8_t *buf;
         size_t len;
         uint64_t start; /* image offset of buf[0] */
@@ -350,8 +350,8 @@ struct writer {
 
 static int w_write(struct writer *w, const void *p, size_t n, uint64_t off, char **reterr)
 {
-        if (w->fail_after >= 0 && w->writes >= w->fail_after) {
-                *reterr = xasprintf("injected fault: write %lld refused", w->writes + 1);
+        if (w->fail_at && w->writes + 1 >= w->fail_at) {
+                *reterr = xasprintf("injected fault: write %llu refused", w->writes + 1);
                 return -EIO;
         }
         w->writes++;
@@ -509,10 +509,9 @@ static int write_raw(int fd, struct node *root, const struct scan *s,
         uint64_t base = o->layout == IMAGE_LAYOUT_GPT ? MIB : 0;
         const char *label = o->label ? o->label : "OPENCORE";
 
-        struct writer w = { .fd = fd,
-                            .fail_after = o->fail_after_writes,
-                            .progress = progress,
-                            .total = s->bytes };
+        struct writer w = {
+                .fd = fd, .fail_at = o->fail_at_write, .progress = progress, .total = s->bytes
+        };
         _cleanup_(qcow2_freep) struct qcow2 *q = NULL;
         if (o->format == IMAGE_FORMAT_QCOW2)
                 w.q = q = qcow2_new(fd, disk);
@@ -626,7 +625,7 @@ int image_build(const char *out, const struct image_build_options *o,
         struct scan s = { .root_fd = root_fd, .timestamp = o->timestamp };
         struct node root = { .name = xstrdup(""), .rel = xstrdup(""), .dir = true };
         if (fstat(root_fd, &st) == 0)
-                root.mtime = o->timestamp >= 0 ? o->timestamp : (int64_t) st.st_mtime;
+                root.mtime = o->timestamp > 0 ? o->timestamp : (int64_t) st.st_mtime;
         int r = scan_dir(&s, &root, 0, reterr);
         if (r < 0) {
                 node_release(&root);
@@ -733,7 +732,7 @@ static int clone_into(int src, int dst, uint64_t size, char **reterr)
         return 0;
 }
 
-static int open_volume(struct image *im, uint64_t size, long long fail_after, char **reterr)
+static int open_volume(struct image *im, uint64_t size, unsigned long long fail_at, char **reterr)
 {
         uint8_t head[34 * GPT_SECTOR];
         ssize_t n = pread_full(im->fd, head, sizeof(head), 0);
@@ -744,12 +743,12 @@ static int open_volume(struct image *im, uint64_t size, long long fail_after, ch
         int r = gpt_locate(head, (size_t) n, size, &im->loc, reterr);
         if (r < 0)
                 return r;
-        struct fat_open_options fo = { .writable = im->writable, .fail_after_writes = fail_after };
+        struct fat_open_options fo = { .writable = im->writable, .fail_at_write = fail_at };
         return fat_open(im->fd, im->loc.offset, im->loc.size, &fo, &im->vol, reterr);
 }
 
-int image_open(const char *path, bool writable, long long fail_after_writes, struct image **ret,
-               char **reterr)
+int image_open(const char *path, bool writable, unsigned long long fail_at_write,
+               struct image **ret, char **reterr)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -784,7 +783,7 @@ int image_open(const char *path, bool writable, long long fail_after_writes, str
                         return r;
         } else
                 im->fd = TAKE_FD(fd);
-        int r = open_volume(im, (uint64_t) st.st_size, fail_after_writes, reterr);
+        int r = open_volume(im, (uint64_t) st.st_size, fail_at_write, reterr);
         if (r < 0) {
                 char *e = *reterr;
                 *reterr = xasprintf("%s: %s", path, e);
@@ -814,7 +813,7 @@ static int put_dir(struct fat_volume *v, int dir_fd, const char *local, const ch
                 *reterr = xasprintf("%s: %m", local);
                 return -errno;
         }
-        int r = fat_mkdir(v, path, timestamp >= 0 ? timestamp : (int64_t) st.st_mtime, reterr);
+        int r = fat_mkdir(v, path, timestamp > 0 ? timestamp : (int64_t) st.st_mtime, reterr);
         if (r < 0)
                 return r;
         int fd = dup(dir_fd);
@@ -848,8 +847,7 @@ static int put_dir(struct fat_volume *v, int dir_fd, const char *local, const ch
                                     reterr);
                 else if (S_ISREG(st.st_mode)) {
                         r = fat_put_file(v, sub_path, sfd, (uint64_t) st.st_size,
-                                         timestamp >= 0 ? timestamp : (int64_t) st.st_mtime,
-                                         reterr);
+                                         timestamp > 0 ? timestamp : (int64_t) st.st_mtime, reterr);
                         (*files)++;
                 } else {
                         *reterr = xasprintf("%s: not a regular file or directory", sub_local);

@@ -30,11 +30,11 @@ struct image_build_options {
         uint64_t size;    /* of the disk; 0: the smallest that fits */
         enum image_layout layout;
         enum image_format format;
-        const char *label;           /* volume label, at most 11 characters; NULL: "OPENCORE" */
-        const char *seed;            /* GUIDs and volume ID from this seed; NULL: random */
-        int64_t timestamp;           /* every time stamp; -1: each file's mtime */
-        bool force;                  /* replace an existing output */
-        long long fail_after_writes; /* tests: fail after this many writes (-1: never) */
+        const char *label; /* volume label, at most 11 characters; NULL: "OPENCORE" */
+        const char *seed;  /* GUIDs and volume ID from this seed; NULL: random */
+        int64_t timestamp; /* every time stamp (> 0); 0: each file's mtime */
+        bool force;        /* replace an existing output */
+        unsigned long long fail_at_write; /* tests: write N (1, 2...) fails; 0: none */
 };
 
 struct image_build_result {
@@ -71,8 +71,8 @@ struct image;
  * the file system can) that image_commit() renames over it, so that a failure
  * at any point leaves the old image.
  */
-int image_open(const char *path, bool writable, long long fail_after_writes, struct image **ret,
-               char **reterr);
+int image_open(const char *path, bool writable, unsigned long long fail_at_write,
+               struct image **ret, char **reterr);
 struct fat_volume *image_volume(struct image *im);
 const struct gpt_location *image_location(const struct image *im);
 /*

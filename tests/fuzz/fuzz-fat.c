@@ -85,7 +85,7 @@ static void fuzz_volume(const uint8_t *data, size_t size)
         }
         struct fat_volume *v = NULL;
         char *err = NULL;
-        struct fat_open_options o = { .writable = true, .fail_after_writes = -1 };
+        struct fat_open_options o = { .writable = true, .fail_at_write = 0 };
         if (fat_open(fd, 0, vol, &o, &v, &err) < 0) {
                 free(err);
                 close(fd);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -6,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "fat.h"
 #include "gpt.h"
 #include "image.h"
+#include "qcow2.h"
 
 static char tmpl[] = "/tmp/dkvm-image-XXXXXX";
 static char *dir;
@@ -171,7 +174,7 @@ static void test_geometry(void **state)
         assert_int_equal(image_min_disk_bytes(IMAGE_LAYOUT_WHOLE_DISK), 33u << 20);
 }
 
-static void build(const char *name, enum image_layout layout, long long fail_after, int want)
+static void build(const char *name, enum image_layout layout, unsigned long long fail_at, int want)
 {
         _cleanup_free_ char *out = at(name), *src = at("src");
         struct image_build_options o = { .from = src,
@@ -179,7 +182,7 @@ static void build(const char *name, enum image_layout layout, long long fail_aft
                                          .seed = "unit",
                                          .timestamp = 1700000000,
                                          .force = true,
-                                         .fail_after_writes = fail_after };
+                                         .fail_at_write = fail_at };
         struct image_build_result res;
         char *err = NULL;
         int r = image_build(out, &o, NULL, &res, &err);
@@ -200,17 +203,17 @@ static void test_build_and_edit(void **state)
                 big[i] = (char) (i * 7);
         put("src/EFI/OC/OpenCore.efi", big, sizeof(big));
         put("src/EFI/OC/empty", "", 0);
-        build("a.img", IMAGE_LAYOUT_GPT, -1, 0);
-        build("w.img", IMAGE_LAYOUT_WHOLE_DISK, -1, 0);
+        build("a.img", IMAGE_LAYOUT_GPT, 0, 0);
+        build("w.img", IMAGE_LAYOUT_WHOLE_DISK, 0, 0);
         /* Reproducible. */
-        build("b.img", IMAGE_LAYOUT_GPT, -1, 0);
+        build("b.img", IMAGE_LAYOUT_GPT, 0, 0);
         _cleanup_free_ char *cmp = xasprintf("cmp -s '%s/a.img' '%s/b.img'", dir, dir);
         assert_int_equal(system(cmp), 0);
 
         _cleanup_free_ char *a = at("a.img");
         struct image *im = NULL;
         char *err = NULL;
-        assert_int_equal(image_open(a, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, false, 0, &im, &err), 0);
         assert_string_equal(image_location(im)->scheme, "gpt");
         struct fat_entry *e;
         size_t n;
@@ -232,7 +235,7 @@ static void test_build_and_edit(void **state)
 
         /* A change: only committed images change. */
         _cleanup_free_ char *src = at("src/EFI/OC/OpenCore.efi");
-        for (long long k = 0;; k++) {
+        for (unsigned long long k = 1;; k++) {
                 int fd = open(src, O_RDONLY | O_CLOEXEC);
                 assert_true(fd >= 0);
                 assert_int_equal(image_open(a, true, k, &im, &err), 0);
@@ -251,7 +254,7 @@ static void test_build_and_edit(void **state)
                 assert_true(k < 50);
         }
         assert_int_not_equal(system(cmp), 0);
-        assert_int_equal(image_open(a, true, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, true, 0, &im, &err), 0);
         struct fat_entry st;
         assert_int_equal(fat_stat(image_volume(im), "new/dir/COPY.EFI", &st, &err), 0);
         assert_int_equal(st.size, 5000);
@@ -267,16 +270,22 @@ static void test_build_and_edit(void **state)
         /* Free clusters are the same again as before the put. */
         struct fat_info i1, i2;
         _cleanup_free_ char *b = at("b.img");
-        assert_int_equal(image_open(a, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(a, false, 0, &im, &err), 0);
         fat_get_info(image_volume(im), &i1);
         image_close(im);
-        assert_int_equal(image_open(b, false, -1, &im, &err), 0);
+        assert_int_equal(image_open(b, false, 0, &im, &err), 0);
         fat_get_info(image_volume(im), &i2);
         image_close(im);
         assert_int_equal(i1.free_clusters, i2.free_clusters);
 
+        /* Zeroed options are the defaults: file times, no injected faults, random GUIDs. */
+        _cleanup_free_ char *z = at("z.img"), *zsrc = at("src");
+        struct image_build_options zo = { .from = zsrc };
+        char *zerr = NULL;
+        assert_int_equal(image_build(z, &zo, NULL, NULL, &zerr), 0);
+
         /* A build that fails leaves nothing. */
-        build("c.img", IMAGE_LAYOUT_GPT, 2, -EIO);
+        build("c.img", IMAGE_LAYOUT_GPT, 3, -EIO);
         _cleanup_free_ char *c = at("c.img");
         assert_int_equal(access(c, F_OK), -1);
 }
@@ -287,7 +296,9 @@ static void test_refusals(void **state)
         mk("bad");
         put("bad/a:b", "x", 1);
         _cleanup_free_ char *src = at("bad"), *out = at("bad.img");
-        struct image_build_options o = { .from = src, .timestamp = -1, .fail_after_writes = -1 };
+        struct image_build_options o = {
+                .from = src,
+        };
         char *err = NULL;
         assert_int_equal(image_build(out, &o, NULL, NULL, &err), -EINVAL);
         assert_non_null(strstr(err, "a:b"));
@@ -309,9 +320,54 @@ static void test_refusals(void **state)
         put("garbage.img", "not an image at all", 19);
         _cleanup_free_ char *g = at("garbage.img");
         struct image *im = NULL;
-        assert_true(image_open(g, false, -1, &im, &err) < 0);
+        assert_true(image_open(g, false, 0, &im, &err) < 0);
         assert_null(im);
         free(err);
+}
+
+static uint64_t be64_at(int fd, uint64_t off)
+{
+        uint64_t v = 0;
+        assert_int_equal(pread(fd, &v, 8, (off_t) off), 8);
+        return be64toh(v);
+}
+
+static void test_qcow2(void **state)
+{
+        (void) state;
+        int fd = memfd_create("qcow2", MFD_CLOEXEC);
+        assert_true(fd >= 0);
+        uint64_t size = 1536ull << 20; /* three L2 tables' worth */
+        struct qcow2 *q = qcow2_new(fd, size);
+        char a[100000];
+        memset(a, 'a', sizeof(a));
+        assert_int_equal(qcow2_pwrite(q, a, sizeof(a), 1000), 0); /* spans 2 clusters */
+        assert_int_equal(qcow2_pwrite(q, "zz", 2, size - 2), 0);  /* the last one */
+        assert_int_equal(qcow2_pwrite(q, "b", 1, 5000), 0);       /* rewrite in place */
+        assert_int_equal(qcow2_pwrite(q, "x", 1, size), -EINVAL);
+        assert_int_equal(qcow2_finish(q), 0);
+        qcow2_free(q);
+        uint8_t h[104];
+        assert_int_equal(pread(fd, h, sizeof(h), 0), (ssize_t) sizeof(h));
+        assert_memory_equal(h, "QFI\xfb", 4);
+        assert_int_equal(h[7], 3);
+        assert_int_equal(h[23], 16);
+        assert_int_equal(be64_at(fd, 24), size);
+        uint64_t l1 = be64_at(fd, 40);
+        assert_int_equal(l1, 65536);
+        /* Guest offset 5000: L1[0] -> L2[0] -> host cluster, flagged "copied". */
+        uint64_t l2 = be64_at(fd, l1);
+        assert_true(l2 & (1ull << 63));
+        uint64_t host = be64_at(fd, (l2 & ~(1ull << 63)));
+        assert_true(host & (1ull << 63));
+        host &= ~(1ull << 63);
+        char c[3];
+        assert_int_equal(pread(fd, c, 3, (off_t) (host + 4999)), 3);
+        assert_memory_equal(c, "aba", 3);
+        /* The middle L2 table is absent: nothing was written there. */
+        assert_int_equal(be64_at(fd, l1 + 8), 0);
+        assert_true(be64_at(fd, l1 + 16) != 0);
+        close(fd);
 }
 
 int main(void)
@@ -320,6 +376,7 @@ int main(void)
                 cmocka_unit_test(test_crc32),          cmocka_unit_test(test_gpt_roundtrip),
                 cmocka_unit_test(test_names),          cmocka_unit_test(test_geometry),
                 cmocka_unit_test(test_build_and_edit), cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_qcow2),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
