@@ -428,8 +428,8 @@ const struct verb cli_verbs[] = {
           verify_options, NULL, 1, 1, verb_verify },
         /* end issue 9 */
 
-        { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL,
-          "doctor iommu devices compat completion help version", 0, 1, verb_help },
+        { "help", "[VERB]", "Show help for darwinkvm or a verb", NULL, NULL, NULL, 0, 1,
+          verb_help },
         { "version", "", "Print the version", NULL, NULL, NULL, 0, 0, verb_version },
 };
 

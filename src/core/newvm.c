@@ -806,9 +806,8 @@ static int do_image(struct run *r, const struct progress_sink *progress, char **
                 .layout = IMAGE_LAYOUT_GPT,
                 .format = IMAGE_FORMAT_RAW,
                 .seed = r->o->seed,
-                .timestamp = -1,
+                .timestamp = 0,
                 .force = true,
-                .fail_after_writes = -1,
         };
         struct image_build_result res;
         int k = image_build(out, &io, progress, &res, reterr);

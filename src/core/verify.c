@@ -105,7 +105,7 @@ int verify_enable_opencore_log(const char *image_path, char **reterr)
 {
         static const char *const config = "EFI/OC/config.plist";
         _cleanup_(image_closep) struct image *im = NULL;
-        int r = image_open(image_path, true, -1, &im, reterr);
+        int r = image_open(image_path, true, 0, &im, reterr);
         if (r < 0)
                 return r;
         struct fat_volume *v = image_volume(im);

@@ -299,8 +299,12 @@ static void test_process(void **state)
         assert_int_equal(status, 3);
         assert_string_equal(buf_str(&out), "out\n");
         assert_string_equal(buf_str(&err), "err\n");
+        /* glibc reports a program that cannot start as an error; valgrind's posix_spawn as
+         * a child that exits with 127, as the shell does. Either way it did not run. */
         char *bad[] = { (char *) "/nonexistent/program", NULL };
-        assert_true(process_run(bad, NULL, NULL, &status, &reterr) < 0);
+        status = 0;
+        int r = process_run(bad, NULL, NULL, &status, &reterr);
+        assert_true(r < 0 || status == 127);
         free(reterr);
         assert_true(process_find_program("sh", NULL));
         assert_false(process_find_program("no-such-program-here", NULL));
