@@ -88,6 +88,7 @@ x=$(cat "$tmp/mp71-amd-navi21.xml")
 contains "AMD: topoext" "$x" '<feature policy="require" name="topoext"/>'
 contains "AMD: GPU multifunction" "$x" 'function="0x0" multifunction="on"/>'
 contains "AMD: audio function 1 on the GPU's slot" "$x" '<address type="pci" domain="0x0000" bus="0x01" slot="0x00" function="0x1"/>'
+contains "AMD: the GPU's USB function as function 2 of its slot" "$x" 'bus="0x01" slot="0x00" function="0x2"/>'
 lacks "AMD: no emulated tablet with a GPU" "$x" 'usb-tablet'
 x=$(cat "$tmp/mp51-6c12t-bridge.xml")
 contains "6c/12t: 10 of 16 vCPUs" "$x" '<vcpu placement="static" current="10">16</vcpu>'
