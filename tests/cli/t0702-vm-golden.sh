@@ -107,6 +107,20 @@ x=$(cat "$tmp/mp71-intel-8c16t-selftest.xml")
 contains "self-test: domain type qemu" "$x" '<domain type="qemu"'
 contains "self-test: serial to a file" "$x" '<source path="/var/log/dkvm-selftest.log"/>'
 
+# evdev needs the devices in qemu.conf's cgroup ACL: said with the XML.
+run "$bin" --root "$tmp/hosts/pop-dual-gpu" vm xml "$tests/fixtures/vm/dual-gpu-evdev/vm.conf"
+contains "evdev: the qemu.conf ACL line" "$err" 'cgroup_device_acl = [ "/dev/null"'
+contains "evdev: the keyboard in the ACL" "$err" '"/dev/input/by-id/usb-Logitech_USB_Keyboard-event-kbd"'
+run "$bin" --root "$tmp/hosts/amd-navi21" vm xml "$tests/fixtures/vm/mp71-amd-navi21/vm.conf"
+lacks "no evdev: no ACL note" "$err" "cgroup_device_acl"
+# The argv as JSON, for programs.
+run "$bin" --root "$tmp/hosts/amd-navi21" --json vm qemu "$tests/fixtures/vm/mp71-amd-navi21/vm.conf"
+if printf '%s' "$out" | python3 -c 'import json, sys; a = json.load(sys.stdin)["argv"]; sys.exit(a[0] != "qemu-system-x86_64" or "-cpu" not in a)'; then
+	pass "--json vm qemu: the argv as a JSON array"
+else
+	fail "--json vm qemu: the argv as a JSON array" "$out"
+fi
+
 # The domain type falls back to qemu with a warning when KVM cannot run the guest.
 printf '[vm]\nname = t\nuuid = 11111111-2222-4333-8444-555555555555\nmacos = 14\n[disks]\nopencore = /srv/vm/OpenCore.img\n' >"$tmp/pvm.conf"
 mkdir -p "$tmp/hosts/pvm"
