@@ -552,20 +552,39 @@ static void plan_devices(struct problems *pr, const struct vmspec *s, const stru
                                 "file",
                                 rom);
         }
+        /* The GPU with its audio as function 1 and its other functions (USB-C, serial bus) as
+         * 2, 3...: one multifunction device on one guest slot, as on the host. Every other device
+         * behind its own root port. */
         p->hostdevs = xcalloc(n ? n : 1, sizeof(struct vm_hostdev));
+        _cleanup_free_ bool *placed = xcalloc(n ? n : 1, sizeof(bool));
         unsigned port = 0;
+        if (s->gpu) {
+                port = 1;
+                unsigned function = 2;
+                for (size_t pass = 0; pass < 3; pass++)
+                        for (size_t i = 0; i < n; i++) {
+                                bool gpu = streq(items[i].key, "passthrough.gpu");
+                                bool audio = streq(items[i].key, "passthrough.gpu_audio");
+                                bool sibling = !gpu && !audio &&
+                                               pci_same_slot(items[i].bdf, s->gpu) && function < 8;
+                                if (placed[i] || !(pass == 0 ? gpu : pass == 1 ? audio : sibling))
+                                        continue;
+                                placed[i] = true;
+                                struct vm_hostdev *d = &p->hostdevs[p->n_hostdevs++];
+                                d->bdf = xstrdup(items[i].bdf);
+                                d->port = port;
+                                d->function = gpu ? 0 : audio ? 1 : function++;
+                                if (gpu)
+                                        d->rom = s->gpu_rom ? resolve_path(p, s->gpu_rom) : NULL;
+                        }
+                p->hostdevs[0].multifunction = p->n_hostdevs > 1;
+        }
         for (size_t i = 0; i < n; i++) {
+                if (placed[i])
+                        continue;
                 struct vm_hostdev *d = &p->hostdevs[p->n_hostdevs++];
                 d->bdf = xstrdup(items[i].bdf);
-                bool audio = streq(items[i].key, "passthrough.gpu_audio");
-                if (!audio)
-                        port++;
-                d->port = port;
-                d->function = audio ? 1 : 0;
-                if (streq(items[i].key, "passthrough.gpu")) {
-                        d->multifunction = s->gpu_audio != NULL;
-                        d->rom = s->gpu_rom ? resolve_path(p, s->gpu_rom) : NULL;
-                }
+                d->port = ++port;
         }
 
         /* USB, input, audio. */

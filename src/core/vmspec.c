@@ -593,6 +593,9 @@ static char *format_value(const struct vmspec *s, size_t k)
 
 static char *did_you_mean(const char *section, const char *key)
 {
+        for (size_t i = 0; i < N_KEYS; i++)
+                if (streq(keys[i].key, key) && !streq(keys[i].section, section))
+                        return xasprintf("expected it in [%s]", keys[i].section);
         const char *best = NULL;
         unsigned best_d = 3;
         for (size_t i = 0; i < N_KEYS; i++) {

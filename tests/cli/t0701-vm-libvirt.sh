@@ -87,6 +87,25 @@ export LIBVIRT_DEFAULT_URI=qemu:///system
 export DARWINKVM_VMS_DIR=$work/vms
 opts=(--tcg --headless --serial "$serial")
 
+# libvirt's QEMU driver accepts every XML of the golden matrix (passthrough, pinning, evdev,
+# bridge, macvtap, DUDK...): defined and undefined at once, never started.
+bash "$tests/helpers/vm-fixtures.sh" "$tests" "$tmp/hosts" || fail "fixture hosts"
+kvm_opt=()
+virsh capabilities 2>/dev/null | grep -q "<domain type='kvm'" || kvm_opt=(--tcg)
+for c in mp71-intel-8c16t:intel-8c16t mp71-amd-navi21:amd-navi21 mp51-6c12t-bridge:no-avx2 \
+	mp41-leopard:intel-nvidia-single dual-gpu-evdev:pop-dual-gpu; do
+	case=${c%%:*}
+	"$bin" --root "$tmp/hosts/${c#*:}" vm xml "${kvm_opt[@]}" "$tests/fixtures/vm/$case/vm.conf" \
+		>"$tmp/$case.xml" 2>/dev/null
+	dom=$(sed -n 's|^  <name>\(.*\)</name>$|\1|p' "$tmp/$case.xml")
+	if virsh define "$tmp/$case.xml" >"$tmp/define.out" 2>&1; then
+		pass "libvirt accepts the $case XML"
+	else
+		fail "libvirt accepts the $case XML" "$(cat "$tmp/define.out")"
+	fi
+	virsh undefine --nvram "$dom" >/dev/null 2>&1
+done
+
 check "define" 0 "$bin" vm define "${opts[@]}" "$name"
 contains "define: said" "$out" "Defined $name on qemu:///system (uuid $uuid)"
 check "status: shut off, ours" 0 "$bin" vm status "$name"

@@ -88,6 +88,7 @@ x=$(cat "$tmp/mp71-amd-navi21.xml")
 contains "AMD: topoext" "$x" '<feature policy="require" name="topoext"/>'
 contains "AMD: GPU multifunction" "$x" 'function="0x0" multifunction="on"/>'
 contains "AMD: audio function 1 on the GPU's slot" "$x" '<address type="pci" domain="0x0000" bus="0x01" slot="0x00" function="0x1"/>'
+contains "AMD: the GPU's USB function as function 2 of its slot" "$x" 'bus="0x01" slot="0x00" function="0x2"/>'
 lacks "AMD: no emulated tablet with a GPU" "$x" 'usb-tablet'
 x=$(cat "$tmp/mp51-6c12t-bridge.xml")
 contains "6c/12t: 10 of 16 vCPUs" "$x" '<vcpu placement="static" current="10">16</vcpu>'
@@ -105,6 +106,20 @@ contains "macvtap" "$x" '<interface type="direct">'
 x=$(cat "$tmp/mp71-intel-8c16t-selftest.xml")
 contains "self-test: domain type qemu" "$x" '<domain type="qemu"'
 contains "self-test: serial to a file" "$x" '<source path="/var/log/dkvm-selftest.log"/>'
+
+# evdev needs the devices in qemu.conf's cgroup ACL: said with the XML.
+run "$bin" --root "$tmp/hosts/pop-dual-gpu" vm xml "$tests/fixtures/vm/dual-gpu-evdev/vm.conf"
+contains "evdev: the qemu.conf ACL line" "$err" 'cgroup_device_acl = [ "/dev/null"'
+contains "evdev: the keyboard in the ACL" "$err" '"/dev/input/by-id/usb-Logitech_USB_Keyboard-event-kbd"'
+run "$bin" --root "$tmp/hosts/amd-navi21" vm xml "$tests/fixtures/vm/mp71-amd-navi21/vm.conf"
+lacks "no evdev: no ACL note" "$err" "cgroup_device_acl"
+# The argv as JSON, for programs.
+run "$bin" --root "$tmp/hosts/amd-navi21" --json vm qemu "$tests/fixtures/vm/mp71-amd-navi21/vm.conf"
+if printf '%s' "$out" | python3 -c 'import json, sys; a = json.load(sys.stdin)["argv"]; sys.exit(a[0] != "qemu-system-x86_64" or "-cpu" not in a)'; then
+	pass "--json vm qemu: the argv as a JSON array"
+else
+	fail "--json vm qemu: the argv as a JSON array" "$out"
+fi
 
 # The domain type falls back to qemu with a warning when KVM cannot run the guest.
 printf '[vm]\nname = t\nuuid = 11111111-2222-4333-8444-555555555555\nmacos = 14\n[disks]\nopencore = /srv/vm/OpenCore.img\n' >"$tmp/pvm.conf"

@@ -113,6 +113,7 @@ static void test_parse_errors(void **state)
                 { "[vm]\nname = x\n", "vm.conf: vm.macos: missing, expected a macOS release "
                                       "(14, 10.13)" },
                 { "[vm\n", "vm.conf:1: '[vm': not a section header, expected [section]" },
+                { "[vm]\ncores = 4\n", "vm.conf:2: vm.cores: unknown key, expected it in [cpu]" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
