@@ -23,7 +23,13 @@ int cli_load_vm_plan(struct cli_context *ctx, const char *arg, const struct vm_o
         r = vmspec_load(path, &spec, &err);
         if (r < 0)
                 return cli_error(r == -ENOENT || r == -EACCES ? EXIT_ENV : EXIT_USAGE, "%s", err);
-        _cleanup_(host_freep) struct host *h = host_load(ctx->root, NULL);
+        /* Only the parts a VM is checked against: no package database, modules or bootloader. */
+        _cleanup_(host_freep) struct host *h = xcalloc(1, sizeof(struct host));
+        host_cpu_load(ctx->root, &h->cpu);
+        host_memory_load(ctx->root, &h->memory);
+        host_pci_load(ctx->root, &h->pci);
+        host_kvm_load(ctx->root, &h->kvm);
+        host_firmware_load(ctx->root, &h->firmware);
         _cleanup_strv_free_ char **problems = NULL;
         if (vm_plan_build(spec, h, ctx->root, c, o, ret, &problems) < 0) {
                 STRV_FOREACH(p, problems)
