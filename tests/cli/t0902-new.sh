@@ -88,6 +88,11 @@ for s in identity config opencore kexts recovery image disk spec; do
 	lacks "run 3: $s not redone" "$out" "done     $s"
 done
 
+# ---- defining it: through the same path as 'vm define' (libvirt's test driver here) ----
+check "define on libvirt" 0 "$bin" new boot --macos 14 --gpu none --seed e2e --retries 0 \
+	--server "$fs/drop" --recovery-server "$fs" --trust-key "$tmp/pub.pem" --connect test:///default
+contains "defined" "$out" "Defined boot on test:///default"
+
 # ---- verify boots it ----
 check "verify reaches the picker" 0 "$bin" verify boot --timeout 120
 contains "verify: picker" "$out" "verdict: boots to the OpenCore picker"
