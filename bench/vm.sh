@@ -86,3 +86,6 @@ printf '%-44s %10s\n' "darwinkvm vm define" "$mod" "virsh define (same XML)" "$m
 	"darwinkvm vm define + vm start" "$mo" "virsh define + virsh start (same XML)" "$mr"
 awk -v o="$mod" -v r="$mrd" 'BEGIN { printf "define alone, ratio ours/virsh: %.2f\n", o / r }'
 awk -v o="$mo" -v r="$mr" 'BEGIN { printf "define + start, ratio ours/virsh: %.2f (target <= 1.0)\n", o / r }'
+# For bench/run's table (ms).
+awk -v o="$mod" -v r="$mrd" 'BEGIN { printf "RESULT|vm define|%.1f|virsh define|%.1f|%.2f|<= 1.0x\n", o / 1000, r / 1000, o / r }'
+awk -v o="$mo" -v r="$mr" 'BEGIN { printf "RESULT|vm define + start|%.1f|virsh define + start|%.1f|%.2f|<= 1.0x\n", o / 1000, r / 1000, o / r }'
