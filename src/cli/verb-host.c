@@ -210,6 +210,11 @@ static int host_status(struct cli_context *ctx, const struct cli_args *args)
                         snprintf(when, sizeof(when), "%lld", e[i].time);
                 buf_printf(&b, "%u  %s  %s  %s\n", e[i].id, when, e[i].verb,
                            journal_state_to_string(e[i].state));
+                if (e[i].state == JOURNAL_PENDING)
+                        buf_printf(&b,
+                                   "    (interrupted before it completed: 'darwinkvm host undo %u' "
+                                   "rolls it back)\n",
+                                   e[i].id);
                 for (size_t j = 0; j < e[i].n_files; j++)
                         buf_printf(&b, "    %-14s %s%s\n",
                                    file_state_to_string(e[i].files[j].state), e[i].files[j].path,

@@ -830,6 +830,12 @@ int bootloader_plan(const struct host *h, const struct root *r, struct change_se
                         if (k < 0)
                                 return k;
                         any = true;
+                        /* Unified kernel images carry the command line inside: mkinitcpio
+                         * builds them from this file. */
+                        if (change_set_changes(cs) && root_exists(r, "/etc/mkinitcpio.conf")) {
+                                char *argv[] = { (char *) "mkinitcpio", (char *) "-P", NULL };
+                                change_set_command(cs, COMMAND_REGEN, argv);
+                        }
                 }
                 _cleanup_free_ char *ld = loader_dir(h->system.bootloader_evidence);
                 _cleanup_free_ char *entries = xasprintf("%s/entries", ld);
