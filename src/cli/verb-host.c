@@ -461,9 +461,20 @@ int verb_host(struct cli_context *ctx, const struct cli_args *args)
                 { "undo", host_undo },
         };
 
-        for (size_t i = 0; i < ELEMENTSOF(subs); i++)
+        const char *best = NULL;
+        unsigned best_d = 3;
+        for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
                 if (streq(subs[i].name, what))
                         return subs[i].run(ctx, args);
+                unsigned d = edit_distance(what, subs[i].name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = subs[i].name;
+                }
+        }
+        if (best)
+                return cli_usage_error(ctx, "unknown host action '%s'; did you mean '%s'?", what,
+                                       best);
         return cli_usage_error(ctx,
                                "unknown host action '%s' (kernel-params, vfio, hooks, bridge, "
                                "setup, governor, status, undo)",

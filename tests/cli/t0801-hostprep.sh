@@ -217,6 +217,8 @@ else fail "json: an error" "$rc $out"; fi
 check "kernel-params without an action" 2 "$bin" --root "$tmp/unknown" host kernel-params
 check "undo without an ID" 2 "$bin" --root "$tmp/unknown" host undo
 check "unknown host action" 2 "$bin" --root "$tmp/unknown" host frobnicate
+check "misspelt host action" 2 "$bin" --root "$tmp/unknown" host kernel-param --add x
+contains "misspelt host action: did you mean" "$err" "did you mean 'kernel-params'?"
 
 # Without --apply and not root, nothing is written (the default dry run).
 if [ "$(id -u)" -ne 0 ]; then
