@@ -210,6 +210,11 @@ static int host_status(struct cli_context *ctx, const struct cli_args *args)
                         snprintf(when, sizeof(when), "%lld", e[i].time);
                 buf_printf(&b, "%u  %s  %s  %s\n", e[i].id, when, e[i].verb,
                            journal_state_to_string(e[i].state));
+                if (e[i].state == JOURNAL_PENDING)
+                        buf_printf(&b,
+                                   "    (interrupted before it completed: 'darwinkvm host undo %u' "
+                                   "rolls it back)\n",
+                                   e[i].id);
                 for (size_t j = 0; j < e[i].n_files; j++)
                         buf_printf(&b, "    %-14s %s%s\n",
                                    file_state_to_string(e[i].files[j].state), e[i].files[j].path,
@@ -456,9 +461,20 @@ int verb_host(struct cli_context *ctx, const struct cli_args *args)
                 { "undo", host_undo },
         };
 
-        for (size_t i = 0; i < ELEMENTSOF(subs); i++)
+        const char *best = NULL;
+        unsigned best_d = 3;
+        for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
                 if (streq(subs[i].name, what))
                         return subs[i].run(ctx, args);
+                unsigned d = edit_distance(what, subs[i].name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = subs[i].name;
+                }
+        }
+        if (best)
+                return cli_usage_error(ctx, "unknown host action '%s'; did you mean '%s'?", what,
+                                       best);
         return cli_usage_error(ctx,
                                "unknown host action '%s' (kernel-params, vfio, hooks, bridge, "
                                "setup, governor, status, undo)",

@@ -711,14 +711,56 @@ static int edit_file(struct change_set *cs, const struct root *r, const char *pa
         return change_set_write(cs, r, path, out, strlen(out), 0644, reterr);
 }
 
+/*
+ * update-grub sources /etc/default/grub, then the .cfg files of /etc/default/grub.d in order: the
+ * last file that sets @key is the one that counts (Ubuntu's cloud images set it there).
+ */
+static int grub_file_for(struct change_set *cs, const struct root *r, const char *key, char **ret,
+                         char **reterr)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        char *found = NULL;
+        if (root_list_dir(r, "/etc/default/grub.d", &names) == 0)
+                STRV_FOREACH(n, names) {
+                        if (!has_suffix(*n, ".cfg"))
+                                continue;
+                        _cleanup_free_ char *path = xasprintf("/etc/default/grub.d/%s", *n);
+                        _cleanup_free_ char *text = NULL, *err = NULL;
+                        size_t len;
+                        bool exists;
+                        int k = change_set_current(cs, r, path, &text, &len, &exists, reterr);
+                        if (k < 0) {
+                                free(found);
+                                return k;
+                        }
+                        struct grub_assignment a;
+                        k = grub_find(text, len, key, &a, &err);
+                        if (k == -EBADMSG)
+                                continue;
+                        if (k < 0) {
+                                *reterr = xasprintf("%s: %s", path, err);
+                                free(found);
+                                return k;
+                        }
+                        grub_assignment_release(&a);
+                        free(found);
+                        found = TAKE_PTR(path);
+                }
+        *ret = found ? found : xstrdup("/etc/default/grub");
+        return 0;
+}
+
 static int edit_grub_var(struct change_set *cs, const struct root *r, const char *key,
                          char *const *add, char *const *remove, char **reterr)
 {
-        const char *path = "/etc/default/grub";
+        _cleanup_free_ char *path = NULL;
+        int k = grub_file_for(cs, r, key, &path, reterr);
+        if (k < 0)
+                return k;
         _cleanup_free_ char *cur = NULL, *err = NULL, *out = NULL;
         size_t len, out_len;
         bool exists;
-        int k = change_set_current(cs, r, path, &cur, &len, &exists, reterr);
+        k = change_set_current(cs, r, path, &cur, &len, &exists, reterr);
         if (k < 0)
                 return k;
         if (!exists) {
@@ -830,6 +872,12 @@ int bootloader_plan(const struct host *h, const struct root *r, struct change_se
                         if (k < 0)
                                 return k;
                         any = true;
+                        /* Unified kernel images carry the command line inside: mkinitcpio
+                         * builds them from this file. */
+                        if (change_set_changes(cs) && root_exists(r, "/etc/mkinitcpio.conf")) {
+                                char *argv[] = { (char *) "mkinitcpio", (char *) "-P", NULL };
+                                change_set_command(cs, COMMAND_REGEN, argv);
+                        }
                 }
                 _cleanup_free_ char *ld = loader_dir(h->system.bootloader_evidence);
                 _cleanup_free_ char *entries = xasprintf("%s/entries", ld);

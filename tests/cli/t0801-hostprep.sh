@@ -138,6 +138,18 @@ odd_case unquoted $'export GRUB_CMDLINE_LINUX_DEFAULT=quiet\nGRUB_CMDLINE_LINUX=
 odd_case mixed $'GRUB_CMDLINE_LINUX_DEFAULT="quiet "\'splash\'\\ nomodeset\n'
 odd_case no-final-newline $'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash"'
 
+# Ubuntu's grub.d: the last file that sets the variable is the one update-grub uses.
+t=$tmp/grubd
+make_tree ubuntu "$t"
+mkdir -p "$t/etc/default/grub.d"
+printf 'GRUB_TIMEOUT=0\n' >"$t/etc/default/grub.d/10-timeout.cfg"
+printf '# cloud image\nGRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"\n' >"$t/etc/default/grub.d/50-cloudimg-settings.cfg"
+printf 'GRUB_CMDLINE_LINUX_DEFAULT=$X\n' >"$t/etc/default/grub.d/README"
+run "$bin" --root "$t" host kernel-params --add iommu=pt --apply
+golden grub-d-override
+contains "grub.d: the overriding file edited" "$(cat "$t/etc/default/grub.d/50-cloudimg-settings.cfg")" 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0 iommu=pt"'
+lacks "grub.d: the main file left" "$(cat "$t/etc/default/grub")" "iommu=pt"
+
 t=$tmp/readonly
 make_tree debian "$t"
 chmod 0444 "$t/etc/default/grub"
@@ -205,6 +217,8 @@ else fail "json: an error" "$rc $out"; fi
 check "kernel-params without an action" 2 "$bin" --root "$tmp/unknown" host kernel-params
 check "undo without an ID" 2 "$bin" --root "$tmp/unknown" host undo
 check "unknown host action" 2 "$bin" --root "$tmp/unknown" host frobnicate
+check "misspelt host action" 2 "$bin" --root "$tmp/unknown" host kernel-param --add x
+contains "misspelt host action: did you mean" "$err" "did you mean 'kernel-params'?"
 
 # Without --apply and not root, nothing is written (the default dry run).
 if [ "$(id -u)" -ne 0 ]; then

@@ -72,6 +72,16 @@ crash_case arch-vfio-boot arch "/etc/modprobe.d/darwinkvm-vfio.conf /etc/mkinitc
 crash_case debian-hooks debian "/etc/darwinkvm/hooks.conf /etc/libvirt/hooks/qemu /etc/systemd/system/libvirt-nosleep@.service" -- \
 	hooks install --vm macOS
 
+# An interrupted entry says so in status.
+t=$tmp/pending
+make_tree arch "$t"
+DARWINKVM_TEST_CRASH_AFTER_WRITES=9 "$bin" --root "$t" host kernel-params --add iommu=soft --apply >/dev/null 2>&1
+run "$bin" --root "$t" host status
+contains "status: an interrupted entry is pending" "$out" "kernel-params  pending"
+contains "status: names the undo" "$out" "'darwinkvm host undo 1' rolls it back"
+contains "status: the written file in place" "$out" "in place       /etc/kernel/cmdline"
+contains "status: the others original" "$out" "original       /boot/loader/entries/arch.conf"
+
 # Crashes during undo: each leaves old-or-new, and running undo again finishes.
 t0=$tmp/undo-pristine
 make_tree arch "$t0"
