@@ -280,3 +280,14 @@ char *format_bytes(uint64_t bytes, char *out, size_t n)
                 snprintf(out, n, "%.1f %s", v, units[u]);
         return out;
 }
+
+int unhexchar(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "strutil.h"
+
 static void format(const struct uuid *u, char out[UUID_STRING_MAX], const char *digits)
 {
         char *p = out;
@@ -27,17 +29,6 @@ void uuid_format_lower(const struct uuid *u, char out[UUID_STRING_MAX])
         format(u, out, "0123456789abcdef");
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int uuid_parse(const char *s, struct uuid *ret)
 {
         struct uuid u;
@@ -48,10 +39,10 @@ int uuid_parse(const char *s, struct uuid *ret)
                                 return -EINVAL;
                         continue;
                 }
-                int hi = hexval(s[i]);
+                int hi = unhexchar(s[i]);
                 if (hi < 0)
                         return -EINVAL;
-                int lo = hexval(s[++i]);
+                int lo = unhexchar(s[++i]);
                 if (lo < 0)
                         return -EINVAL;
                 u.b[bi++] = (uint8_t) (hi << 4 | lo);

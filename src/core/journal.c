@@ -289,17 +289,6 @@ static void put_field(struct buf *b, const char *s)
         }
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Splits one line into unescaped fields. NULL on a bad escape or a NUL byte. */
 static char **split_fields(const char *line, size_t len)
 {
@@ -337,8 +326,8 @@ static char **split_fields(const char *line, size_t len)
                         buf_putc(&cur, '\n');
                         break;
                 case 'x': {
-                        int hi = i + 1 < len ? hexval(line[i + 1]) : -1;
-                        int lo = i + 2 < len ? hexval(line[i + 2]) : -1;
+                        int hi = i + 1 < len ? unhexchar(line[i + 1]) : -1;
+                        int lo = i + 2 < len ? unhexchar(line[i + 2]) : -1;
                         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                                 strv_free(f);
                                 return NULL;
