@@ -9,9 +9,9 @@
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
 int parse_int(const char *s, int *ret);
-/* Hexadecimal with an optional 0x prefix and surrounding white space, as sysfs writes it. */
 /* The value of one hexadecimal digit (either case), or -1. */
 int unhexchar(char c);
+/* Hexadecimal with an optional 0x prefix and surrounding white space, as sysfs writes it. */
 int parse_hex_u32(const char *s, uint32_t *ret);
 /* Sizes such as 256M, 8G, 4096 (bytes), 1.5T is refused. */
 int parse_size(const char *s, uint64_t *ret);
