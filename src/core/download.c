@@ -290,7 +290,7 @@ void download_options_defaults(struct download_options *o)
 
 bool download_error_is_network(int r)
 {
-        return r == -EHOSTUNREACH || r == -EREMOTEIO;
+        return r == -EHOSTUNREACH || r == -EREMOTEIO || r == -EKEYEXPIRED;
 }
 
 static bool status_retryable(long status)
@@ -404,7 +404,7 @@ static int fetch_from(struct pipeline *p, const char *url, char **reterr)
                         _cleanup_free_ char *e = xasprintf("%s: HTTP %ld", url, status);
                         if (!status_retryable(status)) {
                                 *reterr = TAKE_PTR(e);
-                                return -EREMOTEIO;
+                                return status == 401 || status == 403 ? -EKEYEXPIRED : -EREMOTEIO;
                         }
                         free(err);
                         err = TAKE_PTR(e);
@@ -547,7 +547,7 @@ int download_to_memory(char *const *urls, size_t max, const struct download_opti
                         }
                         if (r >= 0) {
                                 err = xasprintf("%s: HTTP %ld", urls[i], status);
-                                r = -EREMOTEIO;
+                                r = status == 401 || status == 403 ? -EKEYEXPIRED : -EREMOTEIO;
                                 if (!status_retryable(status))
                                         break;
                         }
