@@ -14,9 +14,8 @@
 #include "strv.h"
 
 /* 8 × 1 MiB: deep enough to ride out a slow write, small enough to stay in cache. */
-#define SLOT_SIZE   (1u << 20)
-#define N_SLOTS     8
-#define SYNC_STRIDE (8ull << 20)
+#define SLOT_SIZE (1u << 20)
+#define N_SLOTS   8
 
 /*
  * The receiving thread (libcurl's callbacks) copies into the slot at @head; the
@@ -78,15 +77,6 @@ static void *worker_main(void *userdata)
                                                                 &msg);
                                 else if (p->whole)
                                         sha256_update(p->whole, p->slots[i], p->lens[i]);
-                                /* Start writeback now so the fsync before the rename has
-                                 * little left to do (a 1 GiB image would otherwise be
-                                 * flushed all at once at the end). */
-                                if (p->written / SYNC_STRIDE !=
-                                    (p->written + p->lens[i]) / SYNC_STRIDE)
-                                        (void) sync_file_range(
-                                                p->fd,
-                                                (off_t) (p->written / SYNC_STRIDE * SYNC_STRIDE),
-                                                SYNC_STRIDE, SYNC_FILE_RANGE_WRITE);
                                 p->written += p->lens[i];
                         }
                 }
@@ -511,7 +501,7 @@ int download_file(char *const *urls, const char *dest, const struct download_ver
                 *reterr = xasprintf("%s: %s", base, err ? err : "verification failed");
         } else if (r < 0)
                 *reterr = TAKE_PTR(err);
-        else if (fsync(p.fd) < 0 || rename(part, dest) < 0) {
+        else if (fdatasync(p.fd) < 0 || rename(part, dest) < 0) {
                 r = -errno;
                 *reterr = xasprintf("%s: %s", dest, strerror(-r));
         }
