@@ -38,15 +38,19 @@ url=$NGINX_URL/Mac-BENCH/BaseSystem.dmg
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 now() { date +%s.%N; }
-t_ours=() t_curl=() t_sha=()
+t_ours=() t_curl=() t_sha=() c_ours=() c_curl=()
+# CPU seconds (user + system) of one command, from /usr/bin/time.
+cpu() { awk '{print $1 + $2}' "$work/time"; }
 for i in $(seq "$runs"); do
 	rm -rf "$work/out" "$work/curl.dmg"
 	sync
 	t0=$(now)
-	"$bin" -q fetch recovery --board-id Mac-BENCH --server "$fs" --trust-key "$work/pub.pem" -o "$work/out" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+	/usr/bin/time -f '%U %S' -o "$work/time" "$bin" -q fetch recovery --board-id Mac-BENCH --server "$fs" --trust-key "$work/pub.pem" -o "$work/out" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 	t1=$(now)
-	curl -s -o "$work/curl.dmg" "$url"
+	c_ours+=("$(cpu)")
+	/usr/bin/time -f '%U %S' -o "$work/time" curl -s -o "$work/curl.dmg" "$url"
 	t2=$(now)
+	c_curl+=("$(cpu)")
 	sha256sum "$work/curl.dmg" >/dev/null
 	t3=$(now)
 	t_ours+=("$(echo "$t1 - $t0" | bc -l)")
@@ -62,5 +66,8 @@ echo "== fetch: ${size_mib} MiB image + signed chunklist over 127.0.0.1 nginx, m
 printf '%-44s %8.3f s %6s MB/s\n' "darwinkvm fetch recovery (download + verify)" "$m_ours" "$(mbps "$m_ours")"
 printf '%-44s %8.3f s %6s MB/s\n' "curl -s -o FILE (download only)" "$m_curl" "$(mbps "$m_curl")"
 printf '%-44s %8.3f s %6s MB/s\n' "sha256sum FILE (verify only, from cache)" "$m_sha" "$(mbps "$m_sha")"
+printf 'CPU seconds (user+sys), median: darwinkvm %s (hashing included, on 2 threads), curl %s\n' \
+	"$(printf '%s\n' "${c_ours[@]}" | median)" "$(printf '%s\n' "${c_curl[@]}" | median)"
+printf 'load average at the end: %s (the ratio needs idle cores: hashing runs beside the receiver)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'throughput vs curl -o:    %.2fx (target >= 1.2x, floor 0.95x)\n' "$(echo "$m_curl / $m_ours" | bc -l)"
 printf 'throughput vs sha256sum:  %.2fx (verification must not be the bottleneck)\n' "$(echo "$m_sha / $m_ours" | bc -l)"

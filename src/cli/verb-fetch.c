@@ -202,16 +202,6 @@ static int fetch_recovery(struct fetch_ctx *f)
         rng_init(&rng, cli_arg(a, "seed"), "recovery");
         const char *server = arg_or_env(a, "server", "DARWINKVM_RECOVERY_SERVER");
         struct recovery_info info = { 0 };
-        int r = recovery_query(server, t.board_id, t.mlb, t.os, &rng, &f->dl, &info, &err);
-        if (r < 0) {
-                recovery_target_release(&t);
-                return fail(r, "recovery query", err);
-        }
-        if (f->ctx->verbosity >= 0)
-                fprintf(stderr, "recovery: board-id %s, MLB %s, os %s: product %s\n", t.board_id,
-                        t.mlb, t.os, info.product);
-        recovery_target_release(&t);
-
         struct recovery_fetch_options o = {
                 .keys = keys,
                 .n_keys = n_keys,
@@ -223,8 +213,32 @@ static int fetch_recovery(struct fetch_ctx *f)
         };
         const char *out = cli_arg(a, "output");
         _cleanup_free_ char *image = NULL, *warning = NULL;
-        r = recovery_fetch(&info, out ? out : "com.apple.recovery.boot", &o, &image, &warning,
-                           &err);
+        int r;
+        /* The asset tokens expire: on a 403 ask again for fresh ones (the .part resumes). */
+        for (unsigned attempt = 0;; attempt++) {
+                free(err);
+                err = NULL;
+                r = recovery_query(server, t.board_id, t.mlb, t.os, &rng, &f->dl, &info, &err);
+                if (r < 0) {
+                        recovery_target_release(&t);
+                        return fail(r, "recovery query", err);
+                }
+                if (f->ctx->verbosity >= 0 && attempt == 0)
+                        fprintf(stderr, "recovery: board-id %s, MLB %s, os %s: product %s\n",
+                                t.board_id, t.mlb, t.os, info.product);
+                free(warning);
+                warning = NULL;
+                free(err);
+                err = NULL;
+                r = recovery_fetch(&info, out ? out : "com.apple.recovery.boot", &o, &image,
+                                   &warning, &err);
+                if (r != -EKEYEXPIRED || attempt >= 2)
+                        break;
+                if (f->ctx->verbosity >= 0)
+                        fprintf(stderr, "recovery: %s: asking for fresh asset tokens\n", err);
+                recovery_info_release(&info);
+        }
+        recovery_target_release(&t);
         if (warning)
                 fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
         if (r < 0) {

@@ -50,9 +50,9 @@ int rsa_verify_sha256(const struct rsa_public_key *key, const uint8_t digest[SHA
                       const uint8_t *sig, size_t sig_len);
 
 /*
- * Reads the modulus and exponent of an RSA public key in PEM (either "PUBLIC
- * KEY" or "RSA PUBLIC KEY", or a private key, of which only the public half is
- * kept). *ret_modulus is allocated.
+ * Reads the modulus and exponent of an RSA key in PEM ("PUBLIC KEY", as
+ * `openssl rsa -pubout` writes it, or a private key, of which only the public
+ * half is kept). *ret_modulus is allocated.
  */
 int rsa_public_key_load_pem(const char *path, uint8_t **ret_modulus, size_t *ret_len,
                             uint32_t *ret_exponent, char **reterr);

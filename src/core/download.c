@@ -14,9 +14,8 @@
 #include "strv.h"
 
 /* 8 × 1 MiB: deep enough to ride out a slow write, small enough to stay in cache. */
-#define SLOT_SIZE   (1u << 20)
-#define N_SLOTS     8
-#define SYNC_STRIDE (8ull << 20)
+#define SLOT_SIZE (1u << 20)
+#define N_SLOTS   8
 
 /*
  * The receiving thread (libcurl's callbacks) copies into the slot at @head; the
@@ -78,15 +77,6 @@ static void *worker_main(void *userdata)
                                                                 &msg);
                                 else if (p->whole)
                                         sha256_update(p->whole, p->slots[i], p->lens[i]);
-                                /* Start writeback now so the fsync before the rename has
-                                 * little left to do (a 1 GiB image would otherwise be
-                                 * flushed all at once at the end). */
-                                if (p->written / SYNC_STRIDE !=
-                                    (p->written + p->lens[i]) / SYNC_STRIDE)
-                                        (void) sync_file_range(
-                                                p->fd,
-                                                (off_t) (p->written / SYNC_STRIDE * SYNC_STRIDE),
-                                                SYNC_STRIDE, SYNC_FILE_RANGE_WRITE);
                                 p->written += p->lens[i];
                         }
                 }
@@ -290,7 +280,7 @@ void download_options_defaults(struct download_options *o)
 
 bool download_error_is_network(int r)
 {
-        return r == -EHOSTUNREACH || r == -EREMOTEIO;
+        return r == -EHOSTUNREACH || r == -EREMOTEIO || r == -EKEYEXPIRED;
 }
 
 static bool status_retryable(long status)
@@ -404,7 +394,7 @@ static int fetch_from(struct pipeline *p, const char *url, char **reterr)
                         _cleanup_free_ char *e = xasprintf("%s: HTTP %ld", url, status);
                         if (!status_retryable(status)) {
                                 *reterr = TAKE_PTR(e);
-                                return -EREMOTEIO;
+                                return status == 401 || status == 403 ? -EKEYEXPIRED : -EREMOTEIO;
                         }
                         free(err);
                         err = TAKE_PTR(e);
@@ -511,7 +501,7 @@ int download_file(char *const *urls, const char *dest, const struct download_ver
                 *reterr = xasprintf("%s: %s", base, err ? err : "verification failed");
         } else if (r < 0)
                 *reterr = TAKE_PTR(err);
-        else if (fsync(p.fd) < 0 || rename(part, dest) < 0) {
+        else if (fdatasync(p.fd) < 0 || rename(part, dest) < 0) {
                 r = -errno;
                 *reterr = xasprintf("%s: %s", dest, strerror(-r));
         }
@@ -547,7 +537,7 @@ int download_to_memory(char *const *urls, size_t max, const struct download_opti
                         }
                         if (r >= 0) {
                                 err = xasprintf("%s: HTTP %ld", urls[i], status);
-                                r = -EREMOTEIO;
+                                r = status == 401 || status == 403 ? -EKEYEXPIRED : -EREMOTEIO;
                                 if (!status_retryable(status))
                                         break;
                         }

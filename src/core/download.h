@@ -40,7 +40,8 @@ void download_options_defaults(struct download_options *o);
  * Downloads the first of @urls (a NULL-terminated list of mirrors) that works
  * into @dest. Errors: -EBADMSG the content failed a check (the message names
  * the chunk or both digests), -EHOSTUNREACH (transport) / -EREMOTEIO (HTTP
- * error, or a server answering nonsense) on every mirror, -EINTR cancelled (DEST.part kept for a
+ * error, or a server answering nonsense) or -EKEYEXPIRED (HTTP 401/403: access
+ * refused, e.g. an expired token) on every mirror, -EINTR cancelled (DEST.part kept for a
  * resume), other -errno from the file system (e.g. -EFBIG, -ENOSPC). DEST never exists unless
  * verified.
  */

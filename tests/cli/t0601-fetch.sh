@@ -129,6 +129,14 @@ contains "--local names the chunk" "$err" "chunk 3 (bytes 3145728..4194303)"
 check "--local with Apple's keys refuses a test signature" 1 "$bin" fetch recovery --local "$tmp/r1"
 check "--local: no image" 3 "$bin" fetch recovery --local "$tmp"
 
+# An expired asset token (403): darwinkvm asks the server again and finishes.
+: >"$tmp/srv/requests.log"
+rec Mac-EXPIRE "$tmp/rx"
+[ "$rc" -eq 0 ] && pass "403 on the image: fresh tokens, then done" || fail "403 on the image: fresh tokens, then done" "rc=$rc $err"
+contains "403: says it asks again" "$err" "asking for fresh asset tokens"
+[ "$(grep -c 'POST /InstallationPayload' "$tmp/srv/requests.log")" -eq 2 ] && pass "403: queried twice" || fail "403: queried twice"
+cmp -s "$tmp/rx/BaseSystem.dmg" "$tmp/image" && pass "403: image identical" || fail "403: image identical"
+
 # ---- recovery protocol errors ----
 check "unknown board: exit 4" 4 "$bin" fetch recovery --board-id Mac-UNKNOWN --server "$fs" -o "$tmp/r8"
 contains "unknown board named" "$err" "does not know board-id Mac-UNKNOWN"

@@ -9,6 +9,7 @@
 #   GET  /drop/F        first request: half of ROOT/F, then the connection is cut; later ones: Range ok
 #   GET  /fail500/F     first request 500, then the file
 #   GET  /always500/F   always 500
+#   GET  /token/F       403 for the token of the first Mac-EXPIRE query, else the file
 #   GET  /F             the file (Range supported)
 # Every request is appended to ROOT/requests.log (method, path, Range, Cookie).
 import http.server
@@ -19,6 +20,7 @@ import sys
 root, portfile = sys.argv[1], sys.argv[2]
 asset_base = sys.argv[3] if len(sys.argv) > 3 else ""
 seen = set()
+queries = [0]
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -54,8 +56,15 @@ class H(http.server.BaseHTTPRequestHandler):
         if not ok or kv["bid"] == "Mac-UNKNOWN":
             return self.reply(400, b"bad request\n")
         d = "%s/%s" % (asset_base, kv["bid"])
-        reply = ("AP: 041-00000\nAU: %s/BaseSystem.dmg\nAH: 00\nAT: expires=1~token-image\n"
-                 "CU: %s/BaseSystem.chunklist\nCH: 00\nCT: expires=1~token-chunklist\n" % (d, d))
+        au, at = d + "/BaseSystem.dmg", "expires=1~token-image"
+        if kv["bid"] == "Mac-EXPIRE":
+            # The image comes from here with a token that works only from the second query on.
+            queries[0] += 1
+            au = "http://127.0.0.1:%d/token/Mac-GOOD/BaseSystem.dmg" % self.server.server_address[1]
+            at = "expires=1~query=%d" % queries[0]
+            d = "%s/Mac-GOOD" % asset_base
+        reply = ("AP: 041-00000\nAU: %s\nAH: 00\nAT: %s\n"
+                 "CU: %s/BaseSystem.chunklist\nCH: 00\nCT: expires=1~token-chunklist\n" % (au, at, d))
         self.reply(200, reply.encode(), [("Content-Type", "text/plain")])
 
     def do_GET(self):
@@ -63,7 +72,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.path == "/":
             return self.reply(200, b"", [("Set-Cookie", "other=1; Path=/"),
                                          ("Set-Cookie", "session=1700000000~ABCDEF; Path=/; HttpOnly")])
-        m = re.match(r"^/(drop|fail500|always500)/(.*)$", self.path)
+        if self.path.startswith("/token/"):
+            if (self.headers.get("Cookie") or "") == "AssetToken=expires=1~query=1":
+                return self.reply(403, b"token expired\n")
+        m = re.match(r"^/(drop|fail500|always500|token)/(.*)$", self.path)
         mode, name = (m.group(1), m.group(2)) if m else ("plain", self.path.lstrip("/"))
         path = os.path.join(root, "www", name)
         if not os.path.isfile(path):
