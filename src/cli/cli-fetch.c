@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "chunklist.h"
 #include "strutil.h"
+#include "strv.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -25,6 +26,11 @@ void cli_fetch_install_signals(void)
         sigaction(SIGTERM, &sa, NULL);
         /* A file-size limit is an error, not a kill. */
         signal(SIGXFSZ, SIG_IGN);
+}
+
+bool cli_fetch_interrupted(void)
+{
+        return interrupted != 0;
 }
 
 const char *cli_arg_or_env(const struct cli_args *a, const char *name, const char *env)
@@ -112,6 +118,8 @@ void cli_fetch_release(struct cli_fetch *f)
 {
         free(f->cache_dir);
         free(f->pins);
+        strv_free(f->mirrors);
+        f->mirrors = NULL;
         free(f->custom_modulus);
         f->cache_dir = f->pins = NULL;
         f->custom_modulus = NULL;

@@ -18,7 +18,8 @@ struct cli_fetch {
         struct cli_progress progress;
         struct download_options dl;
         char *cache_dir;
-        char *pins; /* the pin table file */
+        char *pins;     /* the pin table file */
+        char **mirrors; /* --mirror, in order */
         const char *recovery_server;
         struct asset_fetch_options assets;
         struct recovery_fetch_options recovery;
@@ -31,6 +32,8 @@ int cli_fetch_setup(struct cli_context *ctx, const struct cli_args *args, struct
 void cli_fetch_release(struct cli_fetch *f);
 /* Ctrl-C stops a transfer cleanly (the .part stays for a resume). */
 void cli_fetch_install_signals(void);
+/* Whether Ctrl-C (or SIGTERM) came. */
+bool cli_fetch_interrupted(void);
 /* Maps a core download error to an exit status and prints it. */
 int cli_fetch_fail(int r, const char *what, const char *err);
 /* The option, else the environment variable, else NULL. */

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "assets.h"
+#include "cli-fetch.h"
 #include "cli-progress.h"
 #include "cli.h"
 #include "config.h"
@@ -16,121 +17,21 @@
 #include "strv.h"
 #include "table.h"
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-        (void) sig;
-        interrupted = 1;
-}
-
-/* Ctrl-C stops the transfer cleanly (the .part stays for a resume); a file-size limit is an error,
- * not a kill. */
-static void install_signals(void)
-{
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGXFSZ, SIG_IGN);
-}
-
-static const char *data_dir(const struct cli_context *ctx)
-{
-        const char *dir = ctx->data_dir;
-        if (!dir)
-                dir = getenv("DARWINKVM_DATA_DIR");
-        if (!dir || !*dir) {
-                struct stat st;
-                dir = stat(DKVM_DATADIR "/assets.tsv", &st) == 0 ? DKVM_DATADIR
-                                                                 : DKVM_SOURCE_DATADIR;
-        }
-        return dir;
-}
-
-/* The option, else the environment variable, else NULL. */
-static const char *arg_or_env(const struct cli_args *a, const char *name, const char *env)
-{
-        const char *v = cli_arg(a, name);
-        if (!v)
-                v = getenv(env);
-        return v && *v ? v : NULL;
-}
-
-/* Maps a core error to an exit status and prints it. */
-static int fail(int r, const char *what, const char *err)
-{
-        if (r == -EINTR)
-                return cli_error(EXIT_INTERRUPTED,
-                                 "%s: interrupted; run the same command again "
-                                 "to resume",
-                                 what);
-        if (download_error_is_network(r))
-                return cli_error(EXIT_NETWORK, "%s", err ? err : what);
-        if (r == -EBADMSG || r == -EKEYREJECTED || r == -ENOKEY || r == -EPERM || r == -E2BIG)
-                return cli_error(EXIT_PROBLEM, "%s", err ? err : what);
-        return cli_error(EXIT_ENV, "%s", err ? err : what);
-}
-
 struct fetch_ctx {
         struct cli_context *ctx;
         const struct cli_args *args;
-        struct cli_progress progress;
-        struct download_options dl;
-        char *cache_dir;
-        char **mirrors;
+        struct cli_fetch cf;
 };
 
 static int setup(struct fetch_ctx *f)
 {
-        cli_progress_init(&f->progress, f->ctx);
-        f->dl = (struct download_options){
-                .http = { .cancel = &interrupted },
-                .progress = &f->progress.sink,
-        };
-        const char *v = cli_arg(f->args, "retries");
-        if (v) {
-                uint32_t n;
-                if (parse_u32(v, &n) < 0 || n > 100)
-                        return cli_usage_error(f->ctx, "--retries: '%s' is not a count 0-100", v);
-                f->dl.retries = n == 0 ? UINT32_MAX : n;
-        }
-        v = getenv("DARWINKVM_RETRY_BACKOFF_MS");
-        if (v) {
-                uint32_t n;
-                if (parse_u32(v, &n) == 0)
-                        f->dl.backoff_ms = n ? n : 1;
-        }
-        const char *cache = arg_or_env(f->args, "cache", "DARWINKVM_CACHE_DIR");
-        f->cache_dir = cache ? xstrdup(cache) : download_cache_dir();
-        install_signals();
-        return 0;
+        int r = cli_fetch_setup(f->ctx, f->args, &f->cf);
+        if (r == 0)
+                cli_fetch_install_signals();
+        return r;
 }
 
 /* ---- recovery ---- */
-
-static int load_trusted_keys(struct fetch_ctx *f, struct rsa_public_key *custom, uint8_t **mod,
-                             const struct rsa_public_key **keys, size_t *n)
-{
-        const char *pem = cli_arg(f->args, "trust-key");
-        *keys = chunklist_apple_keys;
-        *n = chunklist_n_apple_keys;
-        if (!pem)
-                return 0;
-        _cleanup_free_ char *err = NULL;
-        size_t len;
-        uint32_t e;
-        if (rsa_public_key_load_pem(pem, mod, &len, &e, &err) < 0)
-                return cli_error(EXIT_USAGE, "--trust-key: %s", err);
-        *custom = (struct rsa_public_key){ pem, *mod, len, e };
-        *keys = custom;
-        *n = 1;
-        cli_warn(f->ctx,
-                 "trusting ONLY the key in %s for chunklists, not Apple's: use this for "
-                 "your own mirror or tests",
-                 pem);
-        return 0;
-}
 
 static int fetch_recovery(struct fetch_ctx *f)
 {
@@ -139,13 +40,8 @@ static int fetch_recovery(struct fetch_ctx *f)
         const char *local = cli_arg(a, "local");
         if (local) {
                 /* Offline: verify what is on disk, with the same keys and flags. */
-                struct rsa_public_key custom;
-                _cleanup_free_ uint8_t *mod = NULL;
-                const struct rsa_public_key *keys;
-                size_t n_keys;
-                int ret = load_trusted_keys(f, &custom, &mod, &keys, &n_keys);
-                if (ret)
-                        return ret;
+                const struct rsa_public_key *keys = f->cf.recovery.keys;
+                size_t n_keys = f->cf.recovery.n_keys;
                 _cleanup_free_ char *image = NULL, *warning = NULL, *err = NULL;
                 int r = recovery_verify_dir(local, keys, n_keys,
                                             cli_flag(a, "allow-unsigned")
@@ -156,7 +52,7 @@ static int fetch_recovery(struct fetch_ctx *f)
                 if (warning)
                         fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
                 if (r < 0)
-                        return fail(r, local, err);
+                        return cli_fetch_fail(r, local, err);
                 printf("%s\n", image);
                 return EXIT_OK;
         }
@@ -166,7 +62,7 @@ static int fetch_recovery(struct fetch_ctx *f)
         _cleanup_free_ char *err = NULL;
         struct recovery_target t = { 0 };
         if (macos) {
-                int r = recovery_target_resolve(data_dir(f->ctx), macos, &t, &err);
+                int r = recovery_target_resolve(cli_data_dir(f->ctx), macos, &t, &err);
                 if (r < 0)
                         return cli_error(r == -ENOENT ? EXIT_USAGE : EXIT_ENV, "%s", err);
         } else
@@ -188,19 +84,12 @@ static int fetch_recovery(struct fetch_ctx *f)
                 return ret;
         }
 
-        struct rsa_public_key custom;
-        _cleanup_free_ uint8_t *mod = NULL;
-        const struct rsa_public_key *keys;
-        size_t n_keys;
-        ret = load_trusted_keys(f, &custom, &mod, &keys, &n_keys);
-        if (ret) {
-                recovery_target_release(&t);
-                return ret;
-        }
+        const struct rsa_public_key *keys = f->cf.recovery.keys;
+        size_t n_keys = f->cf.recovery.n_keys;
 
         struct rng rng;
         rng_init(&rng, cli_arg(a, "seed"), "recovery");
-        const char *server = arg_or_env(a, "server", "DARWINKVM_RECOVERY_SERVER");
+        const char *server = cli_arg_or_env(a, "server", "DARWINKVM_RECOVERY_SERVER");
         struct recovery_info info = { 0 };
         struct recovery_fetch_options o = {
                 .keys = keys,
@@ -209,7 +98,7 @@ static int fetch_recovery(struct fetch_ctx *f)
                         cli_flag(a, "allow-unsigned")
                                 ? CHUNKLIST_ALLOW_UNSIGNED | CHUNKLIST_ALLOW_BAD_SIGNATURE
                                 : 0,
-                .download = f->dl,
+                .download = f->cf.dl,
         };
         const char *out = cli_arg(a, "output");
         _cleanup_free_ char *image = NULL, *warning = NULL;
@@ -218,10 +107,10 @@ static int fetch_recovery(struct fetch_ctx *f)
         for (unsigned attempt = 0;; attempt++) {
                 free(err);
                 err = NULL;
-                r = recovery_query(server, t.board_id, t.mlb, t.os, &rng, &f->dl, &info, &err);
+                r = recovery_query(server, t.board_id, t.mlb, t.os, &rng, &f->cf.dl, &info, &err);
                 if (r < 0) {
                         recovery_target_release(&t);
-                        return fail(r, "recovery query", err);
+                        return cli_fetch_fail(r, "recovery query", err);
                 }
                 if (f->ctx->verbosity >= 0 && attempt == 0)
                         fprintf(stderr, "recovery: board-id %s, MLB %s, os %s: product %s\n",
@@ -243,7 +132,7 @@ static int fetch_recovery(struct fetch_ctx *f)
                 fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
         if (r < 0) {
                 recovery_info_release(&info);
-                return fail(r, "recovery image", err);
+                return cli_fetch_fail(r, "recovery image", err);
         }
         if (f->ctx->json) {
                 struct json_writer w;
@@ -266,11 +155,11 @@ static int fetch_list(struct fetch_ctx *f)
         _cleanup_free_ char *err = NULL;
         struct recovery_target *t = NULL;
         size_t n = 0;
-        int r = recovery_target_list(data_dir(f->ctx), &t, &n, &err);
+        int r = recovery_target_list(cli_data_dir(f->ctx), &t, &n, &err);
         if (r < 0)
                 return cli_error(EXIT_ENV, "%s", err);
         bool online = cli_flag(f->args, "online");
-        const char *server = arg_or_env(f->args, "server", "DARWINKVM_RECOVERY_SERVER");
+        const char *server = cli_arg_or_env(f->args, "server", "DARWINKVM_RECOVERY_SERVER");
         char **products = xcalloc(n + 1, sizeof(char *));
         int ret = EXIT_OK;
         for (size_t i = 0; online && i < n; i++) {
@@ -278,10 +167,10 @@ static int fetch_list(struct fetch_ctx *f)
                 rng_init(&rng, cli_arg(f->args, "seed"), "recovery");
                 struct recovery_info info = { 0 };
                 _cleanup_free_ char *e = NULL;
-                r = recovery_query(server, t[i].board_id, t[i].mlb, t[i].os, &rng, &f->dl, &info,
+                r = recovery_query(server, t[i].board_id, t[i].mlb, t[i].os, &rng, &f->cf.dl, &info,
                                    &e);
                 if (r == -EINTR) {
-                        ret = fail(r, "fetch list", e);
+                        ret = cli_fetch_fail(r, "fetch list", e);
                         break;
                 }
                 products[i] = xstrdup(r < 0 ? "unavailable" : info.product);
@@ -328,39 +217,17 @@ static int fetch_list(struct fetch_ctx *f)
 
 /* ---- pinned assets ---- */
 
-static const char *pins_path(struct fetch_ctx *f, char **owned)
-{
-        const char *p = arg_or_env(f->args, "pins", "DARWINKVM_PINS");
-        if (p)
-                return p;
-        *owned = xasprintf("%s/assets.tsv", data_dir(f->ctx));
-        return *owned;
-}
-
 static int load_pins(struct fetch_ctx *f, struct asset_table **ret)
 {
-        _cleanup_free_ char *owned = NULL, *err = NULL;
-        const char *path = pins_path(f, &owned);
-        if (asset_table_load(path, ret, &err) < 0)
+        _cleanup_free_ char *err = NULL;
+        if (asset_table_load(f->cf.pins, ret, &err) < 0)
                 return cli_error(EXIT_ENV, "pin table: %s", err);
         return 0;
 }
 
 static struct asset_fetch_options asset_options(struct fetch_ctx *f)
 {
-        if (!f->mirrors) {
-                f->mirrors = xcalloc(1, sizeof(char *));
-                for (size_t i = 0; i < f->args->n; i++)
-                        if (streq(f->args->names[i], "mirror"))
-                                f->mirrors = strv_push(f->mirrors, f->args->values[i]);
-        }
-        return (struct asset_fetch_options){
-                .server = arg_or_env(f->args, "server", "DARWINKVM_ASSET_SERVER"),
-                .mirrors = f->mirrors,
-                .cache_dir = f->cache_dir,
-                .allow_unpinned = cli_flag(f->args, "allow-unpinned"),
-                .download = f->dl,
-        };
+        return f->cf.assets;
 }
 
 /* The --driver values, or NULL for the defaults. */
@@ -385,7 +252,7 @@ static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi
         if (warning)
                 fprintf(stderr, "darwinkvm: WARNING: %s\n", warning);
         if (r < 0)
-                return fail(r, a->name, err);
+                return cli_fetch_fail(r, a->name, err);
         if (efi) {
                 if (streq(a->kind, "opencore")) {
                         _cleanup_strv_free_ char **drivers = driver_args(f->args);
@@ -395,7 +262,7 @@ static int fetch_one(struct fetch_ctx *f, const struct asset *a, const char *efi
                 else
                         r = efi_install_driver(path, efi, &err);
                 if (r < 0)
-                        return fail(r, a->name, err);
+                        return cli_fetch_fail(r, a->name, err);
         }
         printf("%s\t%s\t%s\n", a->name, a->version, path);
         return EXIT_OK;
@@ -420,7 +287,7 @@ static int fetch_assets(struct fetch_ctx *f, const char *kind)
                                                        &err)
                                 : efi_install_kext(zip, efi, NULL, NULL, &err);
                 if (r < 0)
-                        return fail(r, zip, err);
+                        return cli_fetch_fail(r, zip, err);
                 printf("%s\t%s\n", zip, efi);
                 return EXIT_OK;
         }
@@ -466,7 +333,7 @@ static int fetch_pins(struct fetch_ctx *f)
                         _cleanup_free_ char *err = NULL;
                         int r = asset_pin_update(a, &o, &ch, &err);
                         if (r < 0)
-                                return fail(r, a->name, err);
+                                return cli_fetch_fail(r, a->name, err);
                         changed += ch;
                         char hex[SHA256_HEX_LEN + 1];
                         hex_encode(a->sha256, SHA256_LEN, hex);
@@ -551,11 +418,10 @@ int verb_fetch(struct cli_context *ctx, const struct cli_args *args)
                 else if (streq(what, "pins"))
                         ret = fetch_pins(&f);
                 else
-                        ret = verb_fetch_installer(ctx, args, &f.dl);
+                        ret = verb_fetch_installer(ctx, args, &f.cf.dl);
         }
-        free(f.cache_dir);
-        strv_free(f.mirrors);
-        if (ret == EXIT_OK && interrupted)
+        cli_fetch_release(&f.cf);
+        if (ret == EXIT_OK && cli_fetch_interrupted())
                 ret = EXIT_INTERRUPTED;
         return ret;
 }
