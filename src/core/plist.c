@@ -1857,6 +1857,7 @@ struct bscan {
         uint64_t n_objects, table_offset;
         uint8_t *state;   /* per object: 1 while on the walk's stack */
         uint64_t visited; /* objects expanded, shared ones counted each time */
+        uint64_t max_visited;
 };
 
 static int bfail(struct bscan *b, const char *fmt, ...) _printf_(2, 3);
@@ -1879,8 +1880,14 @@ static uint64_t be_uint(const uint8_t *p, unsigned n)
         return v;
 }
 
-/* Objects expanded when shared ones are counted each time: bounds the tree a small file builds. */
-#define BPLIST_MAX_EXPANDED (16u * 1024 * 1024)
+/*
+ * Shared objects are expanded into copies, so a small file can describe a huge
+ * tree (an array of 100 references to an array of 100 references...). The tree
+ * may hold 8 values per byte of file, at least a million: far more than real
+ * files (the 1 MiB benchmark plist holds about 1 value per 10 bytes).
+ */
+#define BPLIST_EXPANSION_PER_BYTE 8u
+#define BPLIST_MIN_EXPANDED       (1u << 20)
 
 /* Seconds between 1970-01-01 and 2001-01-01, the epoch of binary dates. */
 #define MAC_EPOCH_OFFSET INT64_C(978307200)
@@ -1912,9 +1919,11 @@ static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth, struct pl
                 return bfail(b, "nesting deeper than %d levels", PL_MAX_DEPTH);
         if (b->state[ref])
                 return bfail(b, "object %" PRIu64 " contains itself", ref);
-        if (++b->visited > BPLIST_MAX_EXPANDED)
-                return bfail(b, "more than %u objects once shared ones are expanded",
-                             BPLIST_MAX_EXPANDED);
+        if (++b->visited > b->max_visited)
+                return bfail(b,
+                             "more than %" PRIu64 " values once shared objects are expanded "
+                             "(a reference bomb?)",
+                             b->max_visited);
         uint64_t off = be_uint(b->d + b->table_offset + ref * b->offset_size, b->offset_size);
         if (off < 8 || off >= b->table_offset)
                 return bfail(b, "object %" PRIu64 " at offset %" PRIu64 " outside the object area",
@@ -2098,6 +2107,8 @@ static int bplist_read(const uint8_t *d, size_t len, const char *name, struct pl
                              "trailer: offset table at %" PRIu64 " for %" PRIu64
                              " objects does not fit the file (truncated?)",
                              b.table_offset, b.n_objects);
+        b.max_visited =
+                MAX((uint64_t) BPLIST_MIN_EXPANDED, (uint64_t) len * BPLIST_EXPANSION_PER_BYTE);
         b.state = xcalloc(b.n_objects, 1);
         int r = bscan_object(&b, top, 1, ret);
         free(b.state);

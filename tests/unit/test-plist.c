@@ -471,6 +471,24 @@ static void test_binary_bad(void **state)
         _cleanup_free_ char *e6 = parse_err(b6, len);
         assert_non_null(strstr(e6, "UTF-16"));
 
+        /* A reference bomb: 6 levels of 15 references to the next level (11 million values). */
+        char bomb_objs[7][32];
+        const char *bomb[7];
+        size_t bomb_len[7];
+        for (int i = 0; i < 6; i++) {
+                bomb_objs[i][0] = (char) 0xaf;
+                bomb_objs[i][1] = 0x10;
+                bomb_objs[i][2] = 15;
+                memset(bomb_objs[i] + 3, i + 1, 15);
+                bomb[i] = bomb_objs[i];
+                bomb_len[i] = 18;
+        }
+        bomb[6] = "\x09";
+        bomb_len[6] = 1;
+        _cleanup_free_ char *b8 = make_bplist(bomb, bomb_len, 7, &len);
+        _cleanup_free_ char *e8 = parse_err(b8, len);
+        assert_non_null(strstr(e8, "reference bomb"));
+
         /* Truncated: every prefix of a valid file fails cleanly. */
         _cleanup_pl_ struct pl_node *root = parse_ok(sample);
         _cleanup_free_ char *bin = serialize(root, PL_FORMAT_BINARY, &len);
