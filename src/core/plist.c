@@ -442,8 +442,9 @@ struct pl_node *pl_dict_value_at(const struct pl_node *d, size_t i)
         return pl_is(d, PL_DICT) && i < d->dict.n ? d->dict.values[i] : NULL;
 }
 
-struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
-                               struct pl_node *value)
+/* Inserts taking @key (allocated) as well: the parsers hand over the key they read. */
+static struct pl_node *dict_insert_take(struct pl_node *d, size_t index, char *key,
+                                        struct pl_node *value)
 {
         size_t cap = d->dict.cap;
         if (d->dict.n + 1 > cap) {
@@ -460,7 +461,7 @@ struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
                 memmove(d->dict.values + index + 1, d->dict.values + index,
                         (d->dict.n - index) * sizeof(struct pl_node *));
         }
-        d->dict.keys[index] = xstrdup(key);
+        d->dict.keys[index] = key;
         d->dict.values[index] = value;
         d->dict.n++;
         if (index == d->dict.n - 1 && d->dict.slots && d->dict.n * 2 <= d->dict.n_slots)
@@ -468,6 +469,12 @@ struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
         else if (d->dict.slots || d->dict.n >= DICT_HASH_MIN)
                 dict_rehash(d);
         return value;
+}
+
+struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
+                               struct pl_node *value)
+{
+        return dict_insert_take(d, index, xstrdup(key), value);
 }
 
 struct pl_node *pl_dict_set(struct pl_node *d, const char *key, struct pl_node *value)
@@ -1657,7 +1664,7 @@ static int x_read_dict(struct xml_reader *x, const struct x_tag *open, unsigned 
                 r = x_read_value(x, &vt, depth + 1, &v);
                 if (r < 0)
                         return r;
-                pl_dict_insert(d, SIZE_MAX, key, v);
+                dict_insert_take(d, SIZE_MAX, TAKE_PTR(key), v);
         }
 }
 
