@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -343,11 +344,69 @@ static const char *kext_parent(const char *bundle)
         return NULL;
 }
 
+/* The bundle identifier of a kext in the EFI tree (from its Info.plist), NULL when unknown. */
+static char *kext_id(const struct vctx *c, const char *bundle, const char *plist,
+                     struct pl_node **ret_info)
+{
+        if (!c->o || !c->o->efi_dir || !bundle || !plist)
+                return NULL;
+        _cleanup_free_ char *path = xasprintf("%s/Kexts/%s/%s", c->o->efi_dir, bundle, plist);
+        _cleanup_free_ char *err = NULL;
+        struct pl_node *info = NULL;
+        if (pl_load_file(AT_FDCWD, path, 1u << 20, &info, NULL, &err) < 0)
+                return NULL;
+        const char *id = pl_dict_get_string(info, "CFBundleIdentifier");
+        char *r = id ? xstrdup(id) : NULL;
+        if (ret_info)
+                *ret_info = info;
+        else
+                pl_free(info);
+        return r;
+}
+
+/* Identifiers of the kexts in Kernel.Add whose Info.plist the EFI tree holds. */
+static char **kext_ids(const struct vctx *c, const struct pl_node *add_arr)
+{
+        char **ids = NULL;
+        for (size_t i = 0; i < pl_count(add_arr); i++) {
+                const struct pl_node *e = pl_array_get(add_arr, i);
+                char *id = kext_id(c, pl_dict_get_string(e, "BundlePath"),
+                                   pl_dict_get_string(e, "PlistPath"), NULL);
+                if (id)
+                        ids = strv_consume(ids, id);
+        }
+        return ids;
+}
+
+/* Every OSBundleLibraries entry that the config provides must load before this kext. */
+static void check_kext_deps(struct vctx *c, const char *path, const char *bundle, const char *plist,
+                            char ***seen_ids, char **all_ids)
+{
+        _cleanup_pl_ struct pl_node *info = NULL;
+        _cleanup_free_ char *id = kext_id(c, bundle, plist, &info);
+        if (!id)
+                return;
+        const struct pl_node *libs = pl_dict_get_dict(info, "OSBundleLibraries");
+        for (size_t i = 0; i < pl_count(libs); i++) {
+                const char *dep = pl_dict_key_at(libs, i);
+                if (startswith(dep, "com.apple.") || strv_contains(*seen_ids, dep))
+                        continue;
+                _cleanup_free_ char *e = xasprintf("%s after the kext providing %s", bundle, dep);
+                if (strv_contains(all_ids, dep))
+                        add(c, path, e, "it loads before %s", dep);
+                else
+                        add(c, path, e, "no enabled kext in Kernel.Add provides %s", dep);
+        }
+        *seen_ids = strv_push(*seen_ids, id);
+}
+
 static void check_kernel(struct vctx *c, bool *have_lilu, bool *have_weg, bool *have_nootrx,
                          bool *have_vmhide, bool *have_mce, bool *have_vsmc)
 {
         const struct pl_node *add_arr = at(c, "Kernel.Add");
         _cleanup_strv_free_ char **seen = NULL;
+        _cleanup_strv_free_ char **seen_ids = NULL;
+        _cleanup_strv_free_ char **all_ids = kext_ids(c, add_arr);
         for (size_t i = 0; i < pl_count(add_arr); i++) {
                 const struct pl_node *e = pl_array_get(add_arr, i);
                 if (!pl_is(e, PL_DICT))
@@ -442,6 +501,8 @@ static void check_kernel(struct vctx *c, bool *have_lilu, bool *have_weg, bool *
                         check_exists(c, p_exec, "Kexts", bundle, exec);
                         check_exists(c, p_plist, "Kexts", bundle, plist);
                 }
+                if (enabled)
+                        check_kext_deps(c, p_bundle, bundle, plist, &seen_ids, all_ids);
                 seen = strv_push(seen, bundle);
         }
         if (*have_lilu && !bool_at(c, "Kernel.Quirks.DisableLinkeditJettison"))
@@ -796,6 +857,32 @@ static void check_nvram_platform(struct vctx *c)
                 if (uuid && *uuid && !streq(uuid, "OEM") && !guid_ok(uuid))
                         add(c, "PlatformInfo.Generic.SystemUUID", "empty, OEM or a GUID", "\"%s\"",
                             uuid);
+        }
+        /* Formats ocvalidate leaves alone: Apple's services reject malformed or shared ones. */
+        const char *serial = str_at(c, "PlatformInfo.Generic.SystemSerialNumber");
+        if (serial && *serial && c->o && c->o->models) {
+                struct smbios_serial_info si;
+                _cleanup_free_ char *err = NULL;
+                if (smbios_decode_serial(c->o->models, serial, &si, &err) < 0)
+                        add(c, "PlatformInfo.Generic.SystemSerialNumber",
+                            "an 11- or 12-character Apple serial", "\"%s\"", serial);
+                else if (!si.valid)
+                        add(c, "PlatformInfo.Generic.SystemSerialNumber", "a valid serial",
+                            "\"%s\" (%s)", serial, si.problem);
+        }
+        const char *mlb = str_at(c, "PlatformInfo.Generic.MLB");
+        if (mlb && *mlb && !smbios_mlb_checksum_ok(mlb))
+                add(c, "PlatformInfo.Generic.MLB", "a board serial with a valid checksum", "\"%s\"",
+                    mlb);
+        static const char *const ids[] = { "PlatformInfo.Generic.SystemSerialNumber",
+                                           "PlatformInfo.Generic.MLB",
+                                           "PlatformInfo.Generic.SystemUUID", NULL };
+        for (size_t i = 0; ids[i]; i++) {
+                const char *v = str_at(c, ids[i]);
+                const char *why = v ? smbios_denied(v) : NULL;
+                if (why)
+                        add(c, ids[i], "an identity of this VM's own (darwinkvm smbios apply)",
+                            "\"%s\", %s", v, why);
         }
         if (bool_at(c, "PlatformInfo.CustomMemory") &&
             !pl_is(at(c, "PlatformInfo.Memory"), PL_DICT))

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <plist/plist.h>
-
 #include "alloc.h"
 #include "buf.h"
 #include "fileio.h"
@@ -442,8 +440,9 @@ struct pl_node *pl_dict_value_at(const struct pl_node *d, size_t i)
         return pl_is(d, PL_DICT) && i < d->dict.n ? d->dict.values[i] : NULL;
 }
 
-struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
-                               struct pl_node *value)
+/* Inserts taking @key (allocated) as well: the parsers hand over the key they read. */
+static struct pl_node *dict_insert_take(struct pl_node *d, size_t index, char *key,
+                                        struct pl_node *value)
 {
         size_t cap = d->dict.cap;
         if (d->dict.n + 1 > cap) {
@@ -460,7 +459,7 @@ struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
                 memmove(d->dict.values + index + 1, d->dict.values + index,
                         (d->dict.n - index) * sizeof(struct pl_node *));
         }
-        d->dict.keys[index] = xstrdup(key);
+        d->dict.keys[index] = key;
         d->dict.values[index] = value;
         d->dict.n++;
         if (index == d->dict.n - 1 && d->dict.slots && d->dict.n * 2 <= d->dict.n_slots)
@@ -468,6 +467,12 @@ struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
         else if (d->dict.slots || d->dict.n >= DICT_HASH_MIN)
                 dict_rehash(d);
         return value;
+}
+
+struct pl_node *pl_dict_insert(struct pl_node *d, size_t index, const char *key,
+                               struct pl_node *value)
+{
+        return dict_insert_take(d, index, xstrdup(key), value);
 }
 
 struct pl_node *pl_dict_set(struct pl_node *d, const char *key, struct pl_node *value)
@@ -1657,7 +1662,7 @@ static int x_read_dict(struct xml_reader *x, const struct x_tag *open, unsigned 
                 r = x_read_value(x, &vt, depth + 1, &v);
                 if (r < 0)
                         return r;
-                pl_dict_insert(d, SIZE_MAX, key, v);
+                dict_insert_take(d, SIZE_MAX, TAKE_PTR(key), v);
         }
 }
 
@@ -1857,6 +1862,7 @@ struct bscan {
         uint64_t n_objects, table_offset;
         uint8_t *state;   /* per object: 1 while on the walk's stack */
         uint64_t visited; /* objects expanded, shared ones counted each time */
+        uint64_t max_visited;
 };
 
 static int bfail(struct bscan *b, const char *fmt, ...) _printf_(2, 3);
@@ -1879,8 +1885,14 @@ static uint64_t be_uint(const uint8_t *p, unsigned n)
         return v;
 }
 
-/* Objects expanded when shared ones are counted each time: bounds the tree a small file builds. */
-#define BPLIST_MAX_EXPANDED (16u * 1024 * 1024)
+/*
+ * Shared objects are expanded into copies, so a small file can describe a huge
+ * tree (an array of 100 references to an array of 100 references...). The tree
+ * may hold 8 values per byte of file, at least a million: far more than real
+ * files (the 1 MiB benchmark plist holds about 1 value per 10 bytes).
+ */
+#define BPLIST_EXPANSION_PER_BYTE 8u
+#define BPLIST_MIN_EXPANDED       (1u << 20)
 
 /* Seconds between 1970-01-01 and 2001-01-01, the epoch of binary dates. */
 #define MAC_EPOCH_OFFSET INT64_C(978307200)
@@ -1912,9 +1924,11 @@ static int bscan_object(struct bscan *b, uint64_t ref, unsigned depth, struct pl
                 return bfail(b, "nesting deeper than %d levels", PL_MAX_DEPTH);
         if (b->state[ref])
                 return bfail(b, "object %" PRIu64 " contains itself", ref);
-        if (++b->visited > BPLIST_MAX_EXPANDED)
-                return bfail(b, "more than %u objects once shared ones are expanded",
-                             BPLIST_MAX_EXPANDED);
+        if (++b->visited > b->max_visited)
+                return bfail(b,
+                             "more than %" PRIu64 " values once shared objects are expanded "
+                             "(a reference bomb?)",
+                             b->max_visited);
         uint64_t off = be_uint(b->d + b->table_offset + ref * b->offset_size, b->offset_size);
         if (off < 8 || off >= b->table_offset)
                 return bfail(b, "object %" PRIu64 " at offset %" PRIu64 " outside the object area",
@@ -2098,6 +2112,8 @@ static int bplist_read(const uint8_t *d, size_t len, const char *name, struct pl
                              "trailer: offset table at %" PRIu64 " for %" PRIu64
                              " objects does not fit the file (truncated?)",
                              b.table_offset, b.n_objects);
+        b.max_visited =
+                MAX((uint64_t) BPLIST_MIN_EXPANDED, (uint64_t) len * BPLIST_EXPANSION_PER_BYTE);
         b.state = xcalloc(b.n_objects, 1);
         int r = bscan_object(&b, top, 1, ret);
         free(b.state);
@@ -2110,69 +2126,260 @@ static int bin_parse(const uint8_t *data, size_t len, const char *name, struct p
         return bplist_read(data, len, name, ret, reterr);
 }
 
-static int to_libplist(const struct pl_node *n, plist_t *ret, char **reterr)
+/* ---- binary writer ---- */
+
+/*
+ * bplist00 as Apple writes it: objects numbered root first (pre-order), equal
+ * strings and keys stored once, integers in the fewest of 1/2/4 bytes (8 for
+ * large and negative ones), non-ASCII strings as UTF-16BE, offsets and
+ * references in the fewest bytes. Deterministic, so that saving a loaded file
+ * gives the same bytes. (libplist 2.2.0's writer takes seconds on a catalog.)
+ */
+struct bobj {
+        const struct pl_node *node; /* NULL: a dictionary key, in key */
+        const char *key;
+        size_t first_ref, n_refs; /* containers: their references in bw.refs */
+};
+
+struct bwriter {
+        struct bobj *objs;
+        size_t n, cap;
+        size_t *refs;
+        size_t n_refs, cap_refs;
+        /* string -> object index, open addressing (index + 1, 0 empty) */
+        size_t *slots;
+        size_t n_slots;
+};
+
+static const char *bobj_string(const struct bobj *o)
 {
-        switch (n->type) {
-        case PL_STRING:
-                *ret = plist_new_string(n->str);
-                return 0;
-        case PL_INTEGER:
-                *ret = plist_new_uint((uint64_t) n->integer);
-                return 0;
-        case PL_BOOL:
-                *ret = plist_new_bool(n->boolean);
-                return 0;
-        case PL_DATA:
-                *ret = plist_new_data((const char *) n->data.p, n->data.len);
-                return 0;
-        case PL_DATE: {
-                int64_t s = n->date - MAC_EPOCH_OFFSET;
-                if (s < INT32_MIN || s > INT32_MAX) {
-                        char tmp[64];
-                        pl_date_format(n->date, tmp);
-                        *reterr = xasprintf("date %s is outside what the binary writer can carry "
-                                            "(1933..2069)",
-                                            tmp);
-                        return -ERANGE;
+        return o->node ? o->node->str : o->key;
+}
+
+static size_t bw_add(struct bwriter *w, const struct pl_node *node, const char *key)
+{
+        GROW(w->objs, w->cap, w->n + 1);
+        w->objs[w->n] = (struct bobj){ .node = node, .key = key };
+        return w->n++;
+}
+
+static size_t bw_string(struct bwriter *w, const struct pl_node *node, const char *key)
+{
+        const char *s = node ? node->str : key;
+        if (w->n_slots < (w->n + 1) * 2) {
+                size_t want = w->n_slots ? w->n_slots * 2 : 1024;
+                while (want < (w->n + 1) * 2)
+                        want *= 2;
+                free(w->slots);
+                w->slots = xcalloc(want, sizeof(size_t));
+                w->n_slots = want;
+                for (size_t i = 0; i < w->n; i++) {
+                        const struct bobj *o = &w->objs[i];
+                        if (o->node && o->node->type != PL_STRING)
+                                continue;
+                        size_t h = key_hash(bobj_string(o)) & (want - 1);
+                        while (w->slots[h])
+                                h = (h + 1) & (want - 1);
+                        w->slots[h] = i + 1;
                 }
-                *ret = plist_new_date((int32_t) s, 0);
-                return 0;
         }
-        case PL_REAL:
-                *ret = plist_new_real(n->real);
-                return 0;
-        case PL_DICT: {
-                plist_t d = plist_new_dict();
-                for (size_t i = 0; i < n->dict.n; i++) {
-                        plist_t v = NULL;
-                        int r = to_libplist(n->dict.values[i], &v, reterr);
-                        if (r < 0) {
-                                plist_free(d);
-                                return r;
+        size_t mask = w->n_slots - 1;
+        size_t h = key_hash(s) & mask;
+        for (; w->slots[h]; h = (h + 1) & mask)
+                if (streq(bobj_string(&w->objs[w->slots[h] - 1]), s))
+                        return w->slots[h] - 1;
+        size_t idx = bw_add(w, node, key);
+        w->slots[h] = idx + 1;
+        return idx;
+}
+
+static size_t bw_flatten(struct bwriter *w, const struct pl_node *n)
+{
+        if (n->type == PL_STRING)
+                return bw_string(w, n, NULL);
+        size_t idx = bw_add(w, n, NULL);
+        if (n->type != PL_DICT && n->type != PL_ARRAY)
+                return idx;
+        size_t count = pl_count(n), refs = n->type == PL_DICT ? 2 * count : count;
+        size_t first = w->n_refs;
+        GROW(w->refs, w->cap_refs, w->n_refs + refs);
+        w->n_refs += refs;
+        w->objs[idx].first_ref = first;
+        w->objs[idx].n_refs = refs;
+        /* Children grow w->refs: compute each index before taking an address in it. */
+        for (size_t i = 0; i < count; i++) {
+                if (n->type == PL_DICT) {
+                        size_t k = bw_string(w, NULL, n->dict.keys[i]);
+                        w->refs[first + i] = k;
+                        size_t v = bw_flatten(w, n->dict.values[i]);
+                        w->refs[first + count + i] = v;
+                } else {
+                        size_t v = bw_flatten(w, n->array.items[i]);
+                        w->refs[first + i] = v;
+                }
+        }
+        return idx;
+}
+
+static unsigned bytes_for(uint64_t max)
+{
+        return max <= 0xFF ? 1 : max <= 0xFFFF ? 2 : max <= 0xFFFFFFFFu ? 4 : 8;
+}
+
+static void put_be(struct buf *b, uint64_t v, unsigned n)
+{
+        for (unsigned i = n; i > 0; i--)
+                buf_putc(b, (char) (v >> (8 * (i - 1))));
+}
+
+static void put_marker(struct buf *b, unsigned kind, uint64_t count)
+{
+        if (count < 15) {
+                buf_putc(b, (char) (kind << 4 | count));
+                return;
+        }
+        buf_putc(b, (char) (kind << 4 | 0xF));
+        unsigned n = bytes_for(count);
+        buf_putc(b, (char) (0x10 | (n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : 3)));
+        put_be(b, count, n);
+}
+
+static void put_double(struct buf *b, double d)
+{
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof(bits));
+        put_be(b, bits, 8);
+}
+
+/* UTF-8 (invalid bytes become U+FFFD) to UTF-16 units; returns the count. */
+static size_t utf16_units(const char *s, uint16_t *out)
+{
+        const unsigned char *p = (const unsigned char *) s;
+        size_t n = 0;
+        while (*p) {
+                uint32_t cp;
+                size_t l = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 0;
+                if (l == 0 || !utf8_is_valid((const char *) p, l)) {
+                        cp = 0xFFFD;
+                        l = 1;
+                } else if (l == 1)
+                        cp = *p;
+                else {
+                        cp = *p & (0xFF >> (l + 1));
+                        for (size_t i = 1; i < l; i++)
+                                cp = cp << 6 | (p[i] & 0x3F);
+                }
+                p += l;
+                if (cp >= 0x10000) {
+                        if (out) {
+                                out[n] = (uint16_t) (0xD800 + ((cp - 0x10000) >> 10));
+                                out[n + 1] = (uint16_t) (0xDC00 + ((cp - 0x10000) & 0x3FF));
                         }
-                        plist_dict_set_item(d, n->dict.keys[i], v);
+                        n += 2;
+                } else {
+                        if (out)
+                                out[n] = (uint16_t) cp;
+                        n++;
                 }
-                *ret = d;
-                return 0;
         }
-        case PL_ARRAY: {
-                plist_t a = plist_new_array();
-                for (size_t i = 0; i < n->array.n; i++) {
-                        plist_t v = NULL;
-                        int r = to_libplist(n->array.items[i], &v, reterr);
-                        if (r < 0) {
-                                plist_free(a);
-                                return r;
-                        }
-                        plist_array_append_item(a, v);
+        return n;
+}
+
+static void bw_put_string(struct buf *b, const char *s)
+{
+        size_t len = strlen(s);
+        bool ascii = true;
+        for (size_t i = 0; i < len && ascii; i++)
+                ascii = (unsigned char) s[i] < 0x80;
+        if (ascii) {
+                put_marker(b, 0x5, len);
+                buf_put(b, s, len);
+                return;
+        }
+        size_t units = utf16_units(s, NULL);
+        uint16_t *u = xmalloc((units + 1) * sizeof(uint16_t));
+        utf16_units(s, u);
+        put_marker(b, 0x6, units);
+        for (size_t i = 0; i < units; i++)
+                put_be(b, u[i], 2);
+        free(u);
+}
+
+static int bin_serialize(const struct pl_node *root, struct buf *b, char **reterr)
+{
+        struct bwriter w = { 0 };
+        bw_flatten(&w, root);
+        unsigned ref_size = bytes_for(w.n - 1);
+        uint64_t *offsets = xmalloc(w.n * sizeof(uint64_t));
+        buf_put(b, "bplist00", 8);
+        int r = 0;
+        for (size_t i = 0; i < w.n && r == 0; i++) {
+                const struct bobj *o = &w.objs[i];
+                const struct pl_node *n = o->node;
+                offsets[i] = b->len;
+                if (!n) {
+                        bw_put_string(b, o->key);
+                        continue;
                 }
-                *ret = a;
-                return 0;
+                switch (n->type) {
+                case PL_STRING:
+                        bw_put_string(b, n->str);
+                        break;
+                case PL_BOOL:
+                        buf_putc(b, n->boolean ? 0x09 : 0x08);
+                        break;
+                case PL_INTEGER: {
+                        uint64_t v = (uint64_t) n->integer;
+                        unsigned size = n->integer < 0 ? 8 : bytes_for(v);
+                        buf_putc(b, (char) (0x10 | (size == 1   ? 0
+                                                    : size == 2 ? 1
+                                                    : size == 4 ? 2
+                                                                : 3)));
+                        put_be(b, v, size);
+                        break;
+                }
+                case PL_REAL:
+                        buf_putc(b, 0x23);
+                        put_double(b, n->real);
+                        break;
+                case PL_DATE:
+                        buf_putc(b, 0x33);
+                        put_double(b, (double) (n->date - MAC_EPOCH_OFFSET));
+                        break;
+                case PL_DATA:
+                        put_marker(b, 0x4, n->data.len);
+                        buf_put(b, n->data.p, n->data.len);
+                        break;
+                case PL_ARRAY:
+                case PL_DICT:
+                        put_marker(b, n->type == PL_DICT ? 0xD : 0xA,
+                                   n->type == PL_DICT ? o->n_refs / 2 : o->n_refs);
+                        for (size_t j = 0; j < o->n_refs; j++)
+                                put_be(b, w.refs[o->first_ref + j], ref_size);
+                        break;
+                default:
+                        *reterr = xstrdup("unknown node type");
+                        r = -EINVAL;
+                }
         }
-        default:
-                *reterr = xstrdup("unknown node type");
-                return -EINVAL;
+        if (r == 0) {
+                uint64_t table = b->len;
+                unsigned offset_size = bytes_for(table);
+                for (size_t i = 0; i < w.n; i++)
+                        put_be(b, offsets[i], offset_size);
+                uint8_t trailer[6] = { 0 };
+                buf_put(b, trailer, sizeof(trailer));
+                buf_putc(b, (char) offset_size);
+                buf_putc(b, (char) ref_size);
+                put_be(b, w.n, 8);
+                put_be(b, 0, 8); /* the root is object 0 */
+                put_be(b, table, 8);
         }
+        free(offsets);
+        free(w.objs);
+        free(w.refs);
+        free(w.slots);
+        return r;
 }
 
 /* ---- entry points ---- */
@@ -2230,29 +2437,9 @@ int pl_load_dict_file(int at_fd, const char *path, struct pl_node **ret, enum pl
 int pl_serialize(const struct pl_node *root, enum pl_format format, char **ret, size_t *ret_len,
                  char **reterr)
 {
-        if (format == PL_FORMAT_BINARY) {
-                plist_t p = NULL;
-                int r = to_libplist(root, &p, reterr);
-                if (r < 0)
-                        return r;
-                char *out = NULL;
-                uint32_t len = 0;
-                plist_to_bin(p, &out, &len);
-                plist_free(p);
-                if (!out) {
-                        *reterr = xstrdup("the binary writer failed");
-                        return -EIO;
-                }
-                char *copy = xmalloc((size_t) len + 1);
-                memcpy(copy, out, len);
-                copy[len] = 0;
-                plist_to_bin_free(out);
-                *ret = copy;
-                *ret_len = len;
-                return 0;
-        }
         _cleanup_buf_ struct buf b = BUF_INIT;
-        int r = xml_serialize(root, &b, reterr);
+        int r = format == PL_FORMAT_BINARY ? bin_serialize(root, &b, reterr)
+                                           : xml_serialize(root, &b, reterr);
         if (r < 0)
                 return r;
         *ret_len = b.len;

@@ -4,15 +4,16 @@
 /*
  * Property lists: an owned tree of values with ordered dictionaries, read
  * from XML or binary (detected from the bytes) and written as either. This is
- * the only module that includes libplist, which writes the binary form.
- * Reading is ours, because libplist 2.2.0's parsers are not hardened: the
- * binary reader checks every offset, claimed length, reference (cycles),
- * nesting level and string while it builds the tree in one pass; the XML
- * reader is strict (one line-numbered error, duplicate keys refused, UTF-8
- * checked, nesting bounded). The XML writer is canonical, Apple's layout with
- * tabs, so that loading and saving a file darwinkvm wrote gives the same
- * bytes; it writes 7-bit ASCII (others as character references), as OpenCore
- * reads it.
+ * the property-list module of the project; it was meant to wrap libplist, but
+ * libplist 2.2.0 (Debian 12) is used for neither direction: its parsers are
+ * not hardened and its binary writer takes seconds on a software-update
+ * catalog. The binary reader checks every offset, claimed length, reference
+ * (cycles, expansion), nesting level and string while it builds the tree in
+ * one pass; the XML reader is strict (one line-numbered error, duplicate keys
+ * refused, UTF-8 checked, nesting bounded). Both writers are canonical: XML in
+ * Apple's layout with tabs, 7-bit ASCII (others as character references) as
+ * OpenCore reads it; bplist00 as Apple writes it. Loading and saving a file
+ * darwinkvm wrote gives the same bytes.
  *
  * Paths name a value inside the tree: dictionary keys separated by '.',
  * array elements as [N], e.g. "Kernel.Add[2].Enabled" or

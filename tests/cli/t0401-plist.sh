@@ -67,6 +67,8 @@ if py "import plistlib; assert plistlib.load(open('$tmp/c.plist','rb')) == plist
 if command -v plistutil >/dev/null; then
 	plistutil -i "$tmp/c.plist" -o "$tmp/pu.bin" -f bin 2>/dev/null
 	check "libplist's plistutil output reads" 0 "$bin" plist get "$tmp/pu.bin" Misc.Name
+	plistutil -i "$tmp/c.bin" -o "$tmp/pu.xml" -f xml 2>/dev/null
+	if py "import plistlib; assert plistlib.load(open('$tmp/pu.xml','rb')) == plistlib.load(open('$tmp/c.plist','rb'))"; then pass "plistutil reads our binary"; else fail "plistutil disagrees on our binary"; fi
 fi
 py "import plistlib; plistlib.dump({'Misc': {'Timeout': 9, 'New': True}, 'Extra': [1]}, open('$tmp/m.plist','wb'))"
 check "merge" 0 "$bin" plist merge "$tmp/c.plist" "$tmp/m.plist"

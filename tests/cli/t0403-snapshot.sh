@@ -70,6 +70,19 @@ check "snapshot picks it up" 0 "$bin" opencore snapshot "$oc"
 contains "added" "$out" "added    Kernel.Add: AppleMCEReporterDisabler.kext"
 check "the result validates against the tree" 0 "$bin" opencore validate "$oc/config.plist"
 
+# validate reads the kexts' Info.plist too: a kext before the one it depends on is a finding.
+python3 - "$oc/config.plist" "$tmp/swapped.plist" <<'PY'
+import plistlib, sys
+d = plistlib.load(open(sys.argv[1], "rb"))
+add = d["Kernel"]["Add"]
+a = [i for i, e in enumerate(add) if e["BundlePath"] == "AAA.kext"][0]
+z = [i for i, e in enumerate(add) if e["BundlePath"] == "ZZZ.kext"][0]
+add[a], add[z] = add[z], add[a]
+plistlib.dump(d, open(sys.argv[2], "wb"))
+PY
+check "validate: dependency order from Info.plist" 1 "$bin" opencore validate --efi "$oc" "$tmp/swapped.plist"
+contains "names it" "$out" "found it loads before org.test.ZZZ; expected AAA.kext after the kext providing org.test.ZZZ"
+
 # Idempotent: a second run changes nothing.
 cp "$oc/config.plist" "$tmp/once.plist"
 check "second snapshot" 0 "$bin" opencore snapshot "$oc"

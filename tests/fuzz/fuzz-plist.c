@@ -24,7 +24,7 @@ static const struct oc_schema *get_schema(void)
         if (!schema) {
                 const char *dir = getenv("DARWINKVM_DATA_DIR");
                 char *err = NULL;
-                if (oc_schema_load(dir ? dir : DKVM_SOURCE_DATADIR, "1.0.7", &schema, &err) < 0)
+                if (oc_schema_load_pinned(dir ? dir : DKVM_SOURCE_DATADIR, &schema, &err) < 0)
                         abort();
         }
         return schema;

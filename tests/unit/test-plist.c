@@ -252,6 +252,40 @@ static void test_binary_roundtrip(void **state)
         pl_free(back);
 }
 
+static void test_binary_edges(void **state)
+{
+        (void) state;
+        _cleanup_pl_ struct pl_node *d = pl_new_dict();
+        pl_dict_set(d, "neg", pl_new_integer(-5));
+        pl_dict_set(d, "min", pl_new_integer(INT64_MIN));
+        pl_dict_set(d, "max", pl_new_integer(INT64_MAX));
+        pl_dict_set(d, "u16", pl_new_integer(65535));
+        pl_dict_set(d, "emoji", pl_new_string("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+        pl_dict_set(d, "empty", pl_new_string(""));
+        pl_dict_set(d, "old", pl_new_date(-1000000000));
+        pl_dict_set(d, "real", pl_new_real(-0.5));
+        struct pl_node *a = pl_dict_set(d, "arr", pl_new_array());
+        for (int i = 0; i < 300; i++)
+                pl_array_append(a, pl_new_string(i % 2 ? "same" : "caf\xc3\xa9 \xf0\x9f\x98\x80"));
+        char longs[400];
+        memset(longs, 'x', sizeof(longs) - 1);
+        longs[sizeof(longs) - 1] = 0;
+        pl_dict_set(d, "long", pl_new_string(longs));
+        size_t len;
+        _cleanup_free_ char *bin = serialize(d, PL_FORMAT_BINARY, &len);
+        /* Equal strings are stored once: 300 elements, a few string objects. */
+        assert_true(len < 1500);
+        struct pl_node *back = NULL;
+        char *err = NULL;
+        assert_int_equal(pl_parse(bin, len, "b", &back, NULL, &err), 0);
+        assert_true(pl_equal(d, back));
+        size_t len2;
+        _cleanup_free_ char *bin2 = serialize(back, PL_FORMAT_BINARY, &len2);
+        assert_int_equal(len, len2);
+        assert_memory_equal(bin, bin2, len);
+        pl_free(back);
+}
+
 static void test_large_dict(void **state)
 {
         (void) state;
@@ -471,6 +505,24 @@ static void test_binary_bad(void **state)
         _cleanup_free_ char *e6 = parse_err(b6, len);
         assert_non_null(strstr(e6, "UTF-16"));
 
+        /* A reference bomb: 6 levels of 15 references to the next level (11 million values). */
+        char bomb_objs[7][32];
+        const char *bomb[7];
+        size_t bomb_len[7];
+        for (int i = 0; i < 6; i++) {
+                bomb_objs[i][0] = (char) 0xaf;
+                bomb_objs[i][1] = 0x10;
+                bomb_objs[i][2] = 15;
+                memset(bomb_objs[i] + 3, i + 1, 15);
+                bomb[i] = bomb_objs[i];
+                bomb_len[i] = 18;
+        }
+        bomb[6] = "\x09";
+        bomb_len[6] = 1;
+        _cleanup_free_ char *b8 = make_bplist(bomb, bomb_len, 7, &len);
+        _cleanup_free_ char *e8 = parse_err(b8, len);
+        assert_non_null(strstr(e8, "reference bomb"));
+
         /* Truncated: every prefix of a valid file fails cleanly. */
         _cleanup_pl_ struct pl_node *root = parse_ok(sample);
         _cleanup_free_ char *bin = serialize(root, PL_FORMAT_BINARY, &len);
@@ -513,9 +565,9 @@ int main(void)
                 cmocka_unit_test(test_xml_access),       cmocka_unit_test(test_path_errors),
                 cmocka_unit_test(test_path_modify),      cmocka_unit_test(test_xml_byte_stable),
                 cmocka_unit_test(test_binary_roundtrip), cmocka_unit_test(test_large_dict),
-                cmocka_unit_test(test_values_from_text), cmocka_unit_test(test_xml_forms),
-                cmocka_unit_test(test_xml_bad),          cmocka_unit_test(test_binary_bad),
-                cmocka_unit_test(test_base64),
+                cmocka_unit_test(test_binary_edges),     cmocka_unit_test(test_values_from_text),
+                cmocka_unit_test(test_xml_forms),        cmocka_unit_test(test_xml_bad),
+                cmocka_unit_test(test_binary_bad),       cmocka_unit_test(test_base64),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
