@@ -4,7 +4,7 @@
 # suite) on Debian 12. Idempotent; needs root. The package lists live here only.
 set -eu
 build_pkgs=(meson ninja-build pkg-config gcc libpci-dev pci.ids scdoc
-	libplist-dev acpica-tools libcurl4-openssl-dev libssl-dev libarchive-dev
+	acpica-tools libcurl4-openssl-dev libssl-dev libarchive-dev
 	libvirt-dev libxml2-dev libkmod-dev ca-certificates)
 test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev python3 pciutils valgrind util-linux
 	dosfstools mtools gdisk fdisk qemu-system-x86 qemu-system-ppc qemu-utils ovmf

@@ -1851,7 +1851,7 @@ static int xml_parse_document(struct xml_reader *xr, struct pl_node **ret)
         return 0;
 }
 
-/* ---- binary: pre-scan, then libplist ---- */
+/* ---- binary: a checked reader (every offset, length and reference before use) ---- */
 
 struct bscan {
         const uint8_t *d;
