@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 
 #include "alloc.h"
+#include "strutil.h"
 
 struct sha256 {
         EVP_MD_CTX *ctx;
@@ -82,23 +83,12 @@ void hex_encode(const uint8_t *data, size_t len, char *out)
         out[2 * len] = 0;
 }
 
-static int unhex(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int hex_decode(const char *s, uint8_t *out, size_t len)
 {
         if (strlen(s) != 2 * len)
                 return -EINVAL;
         for (size_t i = 0; i < len; i++) {
-                int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+                int hi = unhexchar(s[2 * i]), lo = unhexchar(s[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 out[i] = (uint8_t) (hi << 4 | lo);

@@ -950,17 +950,6 @@ int pl_base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int hex_decode(const char *s, uint8_t **ret, size_t *ret_len)
 {
         if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
@@ -972,7 +961,7 @@ static int hex_decode(const char *s, uint8_t **ret, size_t *ret_len)
         for (; *s; s++) {
                 if (is_blank_char(*s))
                         continue;
-                int v = hex_value(*s);
+                int v = unhexchar(*s);
                 if (v < 0) {
                         free(out);
                         return -EINVAL;
@@ -1102,7 +1091,7 @@ static int parse_integer_text(const char *s, size_t len, int64_t *ret)
                 return -EINVAL;
         uint64_t v = 0;
         for (size_t i = 0; i < len; i++) {
-                int dv = hex_value(s[i]);
+                int dv = unhexchar(s[i]);
                 if (dv < 0 || (unsigned) dv >= base)
                         return -EINVAL;
                 if (v > (UINT64_MAX - (unsigned) dv) / base)
@@ -1571,7 +1560,7 @@ static int x_read_text(struct xml_reader *x, const char *name)
                                 if (i >= l)
                                         r = -EINVAL;
                                 for (; i < l && r == 0; i++) {
-                                        int v = hex_value(e[i]);
+                                        int v = unhexchar(e[i]);
                                         if (v < 0 || (!hex && v > 9) || cp > 0x10FFFF)
                                                 r = -EINVAL;
                                         else
