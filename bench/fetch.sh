@@ -71,3 +71,8 @@ printf 'CPU seconds (user+sys), median: darwinkvm %s (hashing included, on 2 thr
 printf 'load average at the end: %s (the ratio needs idle cores: hashing runs beside the receiver)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'throughput vs curl -o:    %.2fx (target >= 1.2x, floor 0.95x)\n' "$(echo "$m_curl / $m_ours" | bc -l)"
 printf 'throughput vs sha256sum:  %.2fx (verification must not be the bottleneck)\n' "$(echo "$m_sha / $m_ours" | bc -l)"
+# For bench/run's table (ms; a ratio of times, so <= 0.83 is >= 1.2x the throughput).
+ms() { echo "scale=1; $1 * 1000 / 1" | bc -l; }
+r() { echo "scale=2; $1 / $2" | bc -l; }
+echo "RESULT|fetch + verify ${size_mib} MiB|$(ms "$m_ours")|curl -o|$(ms "$m_curl")|$(r "$m_ours" "$m_curl")|<= 0.83x (floor 1.05x)"
+echo "RESULT|fetch + verify ${size_mib} MiB|$(ms "$m_ours")|sha256sum of the file|$(ms "$m_sha")|$(r "$m_ours" "$m_sha")|verify not the bottleneck"

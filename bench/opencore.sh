@@ -59,3 +59,8 @@ ref_b2x=$(median_ms plistutil -i "$out/big.bin" -o "$out/ref.xml" -f xml)
 ratio() { python3 -c "print('%.2fx' % ($1 / $2))"; }
 echo "XML -> binary: darwinkvm $ours_x2b ms, plistutil $ref_x2b ms: $(ratio "$ours_x2b" "$ref_x2b") (target <= 1.0x)"
 echo "binary -> XML: darwinkvm $ours_b2x ms, plistutil $ref_b2x ms: $(ratio "$ours_b2x" "$ref_b2x") (target <= 1.0x)"
+# For bench/run's table (CPU ms).
+r() { python3 -c "print('%.2f' % ($1 / $2))"; }
+echo "RESULT|opencore validate (largest golden)|$v|process start-up|$base|$(r "$v" "$base")|< 5 ms"
+echo "RESULT|plist 1 MiB XML -> binary|$ours_x2b|plistutil|$ref_x2b|$(r "$ours_x2b" "$ref_x2b")|<= 1.0x"
+echo "RESULT|plist 1 MiB binary -> XML|$ours_b2x|plistutil|$ref_b2x|$(r "$ours_b2x" "$ref_b2x")|<= 1.0x"
