@@ -79,8 +79,13 @@ int cli_fetch_setup(struct cli_context *ctx, const struct cli_args *args, struct
         const char *pins = cli_arg_or_env(args, "pins", "DARWINKVM_PINS");
         f->pins = pins ? xstrdup(pins) : xasprintf("%s/assets.tsv", cli_data_dir(ctx));
         f->recovery_server = cli_arg_or_env(args, "recovery-server", "DARWINKVM_RECOVERY_SERVER");
+        f->mirrors = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < args->n; i++)
+                if (streq(args->names[i], "mirror"))
+                        f->mirrors = strv_push(f->mirrors, args->values[i]);
         f->assets = (struct asset_fetch_options){
                 .server = cli_arg_or_env(args, "server", "DARWINKVM_ASSET_SERVER"),
+                .mirrors = f->mirrors,
                 .cache_dir = f->cache_dir,
                 .allow_unpinned = cli_flag(args, "allow-unpinned"),
                 .download = f->dl,
