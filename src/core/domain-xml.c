@@ -22,6 +22,7 @@
  */
 struct writer {
         xmlTextWriterPtr w;
+        xmlBufferPtr buffer;
         bool failed;
 };
 
@@ -72,6 +73,33 @@ static void elem(struct writer *w, const char *name, const char *content, ...)
         if (content)
                 text(w, content);
         end(w);
+}
+
+/* An indented document in memory. Out of memory is fatal, as everywhere in darwinkvm. */
+static void writer_begin(struct writer *w)
+{
+        *w = (struct writer){ .buffer = xmlBufferCreate() };
+        if (!w->buffer)
+                abort();
+        w->w = xmlNewTextWriterMemory(w->buffer, 0);
+        if (!w->w)
+                abort();
+        w_check(w, xmlTextWriterSetIndent(w->w, 1));
+        w_check(w, xmlTextWriterSetIndentString(w->w, BAD_CAST "  "));
+}
+
+static int writer_finish(struct writer *w, const char *name, char **ret_xml, char **reterr)
+{
+        w_check(w, xmlTextWriterEndDocument(w->w));
+        xmlFreeTextWriter(w->w);
+        int r = 0;
+        if (w->failed) {
+                *reterr = xasprintf("%s: the domain XML could not be written", name);
+                r = -EIO;
+        } else
+                *ret_xml = xstrdup((const char *) xmlBufferContent(w->buffer));
+        xmlBufferFree(w->buffer);
+        return r;
 }
 
 static void comment(struct writer *w, const char *s)
@@ -441,17 +469,8 @@ static void write_commandline(struct writer *w, const struct vm_plan *p)
 
 int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr)
 {
-        xmlBufferPtr buffer = xmlBufferCreate();
-        if (!buffer)
-                abort();
-        xmlTextWriterPtr tw = xmlNewTextWriterMemory(buffer, 0);
-        if (!tw) {
-                xmlBufferFree(buffer);
-                abort();
-        }
-        struct writer wr = { .w = tw }, *w = &wr;
-        w_check(w, xmlTextWriterSetIndent(tw, 1));
-        w_check(w, xmlTextWriterSetIndentString(tw, BAD_CAST "  "));
+        struct writer wr, *w = &wr;
+        writer_begin(w);
 
         start(w, "domain");
         attr(w, "type", p->kvm ? "kvm" : "qemu");
@@ -482,16 +501,7 @@ int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr)
         write_devices(w, p);
         write_commandline(w, p);
         end(w);
-        w_check(w, xmlTextWriterEndDocument(tw));
-        xmlFreeTextWriter(tw);
-        if (wr.failed) {
-                xmlBufferFree(buffer);
-                *reterr = xasprintf("%s: the domain XML could not be written", p->name);
-                return -EIO;
-        }
-        *ret_xml = xstrdup((const char *) xmlBufferContent(buffer));
-        xmlBufferFree(buffer);
-        return 0;
+        return writer_finish(w, p->name, ret_xml, reterr);
 }
 
 char *domain_xml_metadata_spec(const char *xml)
@@ -515,17 +525,8 @@ char *domain_xml_metadata_spec(const char *xml)
 
 int domain_xml_build_ppc(const struct ppc_guest *g, char **ret_xml, char **reterr)
 {
-        xmlBufferPtr buffer = xmlBufferCreate();
-        if (!buffer)
-                abort();
-        xmlTextWriterPtr tw = xmlNewTextWriterMemory(buffer, 0);
-        if (!tw) {
-                xmlBufferFree(buffer);
-                abort();
-        }
-        struct writer wr = { .w = tw }, *w = &wr;
-        w_check(w, xmlTextWriterSetIndent(tw, 1));
-        w_check(w, xmlTextWriterSetIndentString(tw, BAD_CAST "  "));
+        struct writer wr, *w = &wr;
+        writer_begin(w);
         start(w, "domain");
         /* No KVM for PowerPC guests on x86 hosts. */
         attr(w, "type", "qemu");
@@ -590,14 +591,5 @@ int domain_xml_build_ppc(const struct ppc_guest *g, char **ret_xml, char **reter
         strv_free(argv);
         end(w);
         end(w);
-        w_check(w, xmlTextWriterEndDocument(tw));
-        xmlFreeTextWriter(tw);
-        if (wr.failed) {
-                xmlBufferFree(buffer);
-                *reterr = xasprintf("%s: the domain XML could not be written", g->name);
-                return -EIO;
-        }
-        *ret_xml = xstrdup((const char *) xmlBufferContent(buffer));
-        xmlBufferFree(buffer);
-        return 0;
+        return writer_finish(w, g->name, ret_xml, reterr);
 }

@@ -488,56 +488,34 @@ static int do_efi(struct run *r, const struct pl_node *config, const struct asse
                 }
         }
 
-        /* Kexts and separate drivers: each one on its own, so a later run fetches what is missing.
+        /*
+         * Kexts and separate drivers: each one on its own, so a later run fetches what is
+         * missing. A kext the config names must be pinned; a driver that is no asset of its
+         * own came with OpenCore.
          */
         size_t done = 0, already = 0, skipped = 0;
-        _cleanup_strv_free_ char **names = NULL;
-        STRV_FOREACH(kext, kexts) {
-                _cleanup_free_ char *rel = xasprintf("EFI/OC/Kexts/%s.kext", *kext);
-                if (exists(r->esp, rel)) {
-                        already++;
-                        continue;
-                }
-                const struct asset *a = asset_find(assets, *kext);
-                if (!a) {
-                        *reterr = xasprintf("config.plist names %s.kext, which assets.tsv does "
-                                            "not pin",
-                                            *kext);
-                        step(r, "kexts", NEW_STEP_FAILED, xstrdup(*reterr));
-                        return -EINVAL;
-                }
-                _cleanup_free_ char *zip = NULL, *err = NULL;
-                int k = fetch_asset(r, a, &zip, &err);
-                if (k < 0) {
-                        if (!download_skippable(r, k, err)) {
-                                step(r, "kexts", NEW_STEP_FAILED, xstrdup(err));
-                                *reterr = TAKE_PTR(err);
-                                return k;
-                        }
-                        skipped++;
-                        continue;
-                }
-                _cleanup_free_ char *only = xasprintf("%s.kext", *kext);
-                const char *const only_list[] = { only, NULL };
-                _cleanup_strv_free_ char **installed = NULL;
-                k = efi_install_kext(zip, r->esp, only_list, &installed, &err);
-                if (k < 0) {
-                        step(r, "kexts", NEW_STEP_FAILED, xstrdup(err));
-                        *reterr = TAKE_PTR(err);
-                        return k;
-                }
-                names = strv_push(names, *kext);
-                done++;
-                r->changed = true;
-        }
+        _cleanup_strv_free_ char **names = NULL, **wanted = NULL;
+        STRV_FOREACH(kext, kexts)
+                wanted = strv_consume(wanted, xasprintf("EFI/OC/Kexts/%s.kext", *kext));
         STRV_FOREACH(d, drivers) {
                 const struct asset *a = asset_find(assets, *d);
-                if (!a || !streq(a->kind, "driver"))
-                        continue;
-                _cleanup_free_ char *rel = xasprintf("EFI/OC/Drivers/%s.efi", *d);
-                if (exists(r->esp, rel)) {
+                if (a && streq(a->kind, "driver"))
+                        wanted = strv_consume(wanted, xasprintf("EFI/OC/Drivers/%s.efi", *d));
+        }
+        STRV_FOREACH(rel, wanted) {
+                if (exists(r->esp, *rel)) {
                         already++;
                         continue;
+                }
+                bool kext = endswith(*rel, ".kext");
+                const char *base = strrchr(*rel, '/') + 1;
+                _cleanup_free_ char *name = xstrndup(base, strlen(base) - (kext ? 5 : 4));
+                const struct asset *a = asset_find(assets, name);
+                if (!a) {
+                        *reterr = xasprintf("config.plist names %s, which assets.tsv does not pin",
+                                            base);
+                        step(r, "kexts", NEW_STEP_FAILED, xstrdup(*reterr));
+                        return -EINVAL;
                 }
                 _cleanup_free_ char *file = NULL, *err = NULL;
                 int k = fetch_asset(r, a, &file, &err);
@@ -550,13 +528,16 @@ static int do_efi(struct run *r, const struct pl_node *config, const struct asse
                         skipped++;
                         continue;
                 }
-                k = efi_install_driver(file, r->esp, &err);
+                const char *const only[] = { base, NULL };
+                _cleanup_strv_free_ char **installed = NULL;
+                k = kext ? efi_install_kext(file, r->esp, only, &installed, &err)
+                         : efi_install_driver(file, r->esp, &err);
                 if (k < 0) {
                         step(r, "kexts", NEW_STEP_FAILED, xstrdup(err));
                         *reterr = TAKE_PTR(err);
                         return k;
                 }
-                names = strv_push(names, *d);
+                names = strv_push(names, name);
                 done++;
                 r->changed = true;
         }
