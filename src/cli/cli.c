@@ -418,3 +418,18 @@ int cli_parse_prefix(struct cli_context *ctx, int argc, char **argv, int *ret_ve
         *ret_verb_index = i;
         return 0;
 }
+
+int cli_arg_uint(const struct cli_context *ctx, const struct cli_args *args, const char *name,
+                 unsigned def, unsigned max, unsigned *ret)
+{
+        const char *v = cli_arg(args, name);
+        uint32_t x;
+        if (!v) {
+                *ret = def;
+                return 0;
+        }
+        if (parse_u32(v, &x) < 0 || x > max)
+                return cli_usage_error(ctx, "--%s %s: expected a number up to %u", name, v, max);
+        *ret = x;
+        return 0;
+}

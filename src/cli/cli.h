@@ -82,6 +82,9 @@ void cli_args_release(struct cli_args *a);
 /* The last value of option @name, or NULL. */
 const char *cli_arg(const struct cli_args *a, const char *name);
 bool cli_flag(const struct cli_args *a, const char *name);
+/* The option as a number up to @max, @def when absent; 0 or an exit code after the usage error. */
+int cli_arg_uint(const struct cli_context *ctx, const struct cli_args *args, const char *name,
+                 unsigned def, unsigned max, unsigned *ret);
 
 /* "darwinkvm VERB: message" on stderr, with "Try 'darwinkvm VERB --help'."; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_context *ctx, const char *fmt, ...) _printf_(2, 3);

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
-#include "cli-opencore.h"
 #include "cli.h"
 #include "fileio.h"
 #include "host.h"
@@ -19,23 +18,8 @@
 static int load_schema(const struct cli_context *ctx, struct oc_schema **ret)
 {
         _cleanup_free_ char *err = NULL;
-        if (oc_schema_load_pinned(oc_cli_data_dir(ctx), ret, &err) < 0)
+        if (oc_schema_load_pinned(cli_data_dir(ctx), ret, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the OpenCore data: %s", err);
-        return 0;
-}
-
-static int parse_int_arg(const struct cli_context *ctx, const struct cli_args *args,
-                         const char *name, unsigned def, unsigned max, unsigned *ret)
-{
-        const char *v = cli_arg(args, name);
-        uint32_t x;
-        if (!v) {
-                *ret = def;
-                return 0;
-        }
-        if (parse_u32(v, &x) < 0 || x > max)
-                return cli_usage_error(ctx, "--%s %s: expected a number up to %u", name, v, max);
-        *ret = x;
         return 0;
 }
 
@@ -43,9 +27,9 @@ static int memory_options(const struct cli_context *ctx, const struct cli_args *
                           struct oc_memory_options *m)
 {
         int r;
-        if ((r = parse_int_arg(ctx, args, "slots", 4, 64, &m->slots)) != 0 ||
-            (r = parse_int_arg(ctx, args, "size", 0, 65536, &m->size_gb)) != 0 ||
-            (r = parse_int_arg(ctx, args, "speed", 3200, 65535, &m->speed)) != 0)
+        if ((r = cli_arg_uint(ctx, args, "slots", 4, 64, &m->slots)) != 0 ||
+            (r = cli_arg_uint(ctx, args, "size", 0, 65536, &m->size_gb)) != 0 ||
+            (r = cli_arg_uint(ctx, args, "speed", 3200, 65535, &m->speed)) != 0)
                 return r;
         m->type = cli_arg(args, "type");
         return 0;
@@ -89,8 +73,8 @@ static int oc_config_cmd(struct cli_context *ctx, const struct cli_args *args)
                 return cli_usage_error(ctx, "--cpu %s: expected intel or amd", cpu);
         p.cpu = cpu && streq(cpu, "amd") ? OC_CPU_AMD : OC_CPU_INTEL;
         unsigned timeout = 5, alcid = 0;
-        if ((r = parse_int_arg(ctx, args, "timeout", 5, 3600, &timeout)) != 0 ||
-            (r = parse_int_arg(ctx, args, "alcid", 0, 1000, &alcid)) != 0)
+        if ((r = cli_arg_uint(ctx, args, "timeout", 5, 3600, &timeout)) != 0 ||
+            (r = cli_arg_uint(ctx, args, "alcid", 0, 1000, &alcid)) != 0)
                 return r;
         p.timeout = (int) timeout;
         p.alcid = (int) alcid;
@@ -98,7 +82,7 @@ static int oc_config_cmd(struct cli_context *ctx, const struct cli_args *args)
         /* The identity: macserial-style, from --seed when given. */
         _cleanup_(smbios_db_freep) struct smbios_db *db = NULL;
         _cleanup_free_ char *err = NULL;
-        if (smbios_db_load(oc_cli_data_dir(ctx), &db, &err) < 0)
+        if (smbios_db_load(cli_data_dir(ctx), &db, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the model data: %s", err);
         unsigned v;
         if (macos_version_parse(p.macos, &v) < 0)
@@ -163,7 +147,7 @@ static int oc_validate_cmd(struct cli_context *ctx, const struct cli_args *args,
         if (pl_load_file(AT_FDCWD, file, 0, &config, NULL, &err) < 0)
                 return cli_error(EXIT_USAGE, "%s", err);
         _cleanup_(smbios_db_freep) struct smbios_db *db = NULL;
-        if (smbios_db_load(oc_cli_data_dir(ctx), &db, &err) < 0)
+        if (smbios_db_load(cli_data_dir(ctx), &db, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the model data: %s", err);
         _cleanup_free_ char *guessed = cli_arg(args, "efi") ? NULL : guess_oc_dir(file);
         struct oc_validate_options o = { .efi_dir = cli_arg(args, "efi") ? cli_arg(args, "efi")

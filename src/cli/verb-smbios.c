@@ -2,7 +2,6 @@
 #include <fcntl.h>
 
 #include "alloc.h"
-#include "cli-opencore.h"
 #include "cli.h"
 #include "json.h"
 #include "output.h"
@@ -20,7 +19,7 @@ static void rom_hex(const uint8_t rom[6], char out[13])
 static int load_db(const struct cli_context *ctx, struct smbios_db **ret)
 {
         _cleanup_free_ char *err = NULL;
-        if (smbios_db_load(oc_cli_data_dir(ctx), ret, &err) < 0)
+        if (smbios_db_load(cli_data_dir(ctx), ret, &err) < 0)
                 return cli_error(EXIT_ENV, "cannot load the model data: %s", err);
         return 0;
 }
@@ -36,21 +35,6 @@ static int pick_model(const struct cli_context *ctx, const struct smbios_db *db,
         return 0;
 }
 
-static int parse_uint_opt(const struct cli_context *ctx, const struct cli_args *args,
-                          const char *name, unsigned def, unsigned max, unsigned *ret)
-{
-        const char *v = cli_arg(args, name);
-        uint32_t x;
-        if (!v) {
-                *ret = def;
-                return 0;
-        }
-        if (parse_u32(v, &x) < 0 || x > max)
-                return cli_usage_error(ctx, "--%s %s: expected a number up to %u", name, v, max);
-        *ret = x;
-        return 0;
-}
-
 static int smbios_generate_cmd(struct cli_context *ctx, const struct cli_args *args,
                                const struct smbios_db *db)
 {
@@ -59,9 +43,9 @@ static int smbios_generate_cmd(struct cli_context *ctx, const struct cli_args *a
         if (r != 0)
                 return r;
         unsigned count = 1, year = 0, week = 0;
-        if ((r = parse_uint_opt(ctx, args, "count", 1, 1000, &count)) != 0 ||
-            (r = parse_uint_opt(ctx, args, "year", 0, 2030, &year)) != 0 ||
-            (r = parse_uint_opt(ctx, args, "week", 0, 53, &week)) != 0)
+        if ((r = cli_arg_uint(ctx, args, "count", 1, 1000, &count)) != 0 ||
+            (r = cli_arg_uint(ctx, args, "year", 0, 2030, &year)) != 0 ||
+            (r = cli_arg_uint(ctx, args, "week", 0, 53, &week)) != 0)
                 return r;
         struct rng rng;
         rng_init(&rng, cli_arg(args, "seed"), "smbios");
