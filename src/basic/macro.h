@@ -25,6 +25,9 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A member holding a pointer to the function @f, typed as @f: for libraries loaded with dlopen. */
+#define DLSYM_MEMBER(f) __typeof__(&f) f
+
 /* Take ownership of a pointer: return it and leave NULL behind. */
 #define TAKE_PTR(p)     \
  ({                     \

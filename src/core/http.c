@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <strings.h>
 
+/* curl's type-checking macros would expand our calls through the loaded pointers. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include "alloc.h"
@@ -12,13 +15,72 @@
 #include "config.h"
 #include "strv.h"
 
-static void global_init(void)
+/*
+ * libcurl is loaded on the first transfer: linked, it costs every run of
+ * darwinkvm 8 ms at start-up, downloads or not.
+ */
+static struct {
+        bool loaded;
+        DLSYM_MEMBER(curl_easy_cleanup);
+        DLSYM_MEMBER(curl_easy_getinfo);
+        DLSYM_MEMBER(curl_easy_init);
+        DLSYM_MEMBER(curl_easy_perform);
+        DLSYM_MEMBER(curl_easy_setopt);
+        DLSYM_MEMBER(curl_easy_strerror);
+        DLSYM_MEMBER(curl_global_init);
+        DLSYM_MEMBER(curl_slist_append);
+        DLSYM_MEMBER(curl_slist_free_all);
+} lc;
+
+static int libcurl_load(char **reterr)
 {
-        static bool done;
-        if (!done) {
-                curl_global_init(CURL_GLOBAL_DEFAULT);
-                done = true;
+        if (lc.loaded)
+                return 0;
+#if DKVM_DLOPEN_LIBS
+        void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                *reterr = xasprintf("libcurl is not installed (%s)", dlerror());
+                return -ENOENT;
         }
+#else
+        /* Linked (sanitizer builds): the same table, filled at link time. */
+        void *h = NULL;
+        static void *const linked[] = {
+                (void *) &curl_easy_cleanup,   (void *) &curl_easy_getinfo,
+                (void *) &curl_easy_init,      (void *) &curl_easy_perform,
+                (void *) &curl_easy_setopt,    (void *) &curl_easy_strerror,
+                (void *) &curl_global_init,    (void *) &curl_slist_append,
+                (void *) &curl_slist_free_all,
+        };
+#endif
+        static const char *const names[] = {
+                "curl_easy_cleanup", "curl_easy_getinfo", "curl_easy_init",
+                "curl_easy_perform", "curl_easy_setopt",  "curl_easy_strerror",
+                "curl_global_init",  "curl_slist_append", "curl_slist_free_all",
+        };
+        void **slots[] = {
+                (void **) &lc.curl_easy_cleanup,   (void **) &lc.curl_easy_getinfo,
+                (void **) &lc.curl_easy_init,      (void **) &lc.curl_easy_perform,
+                (void **) &lc.curl_easy_setopt,    (void **) &lc.curl_easy_strerror,
+                (void **) &lc.curl_global_init,    (void **) &lc.curl_slist_append,
+                (void **) &lc.curl_slist_free_all,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+#if DKVM_DLOPEN_LIBS
+                *slots[i] = dlsym(h, names[i]);
+#else
+                *slots[i] = linked[i];
+#endif
+                if (!*slots[i]) {
+                        *reterr = xasprintf("libcurl.so.4 lacks %s", names[i]);
+                        if (h)
+                                dlclose(h);
+                        return -ENOENT;
+                }
+        }
+        lc.curl_global_init(CURL_GLOBAL_DEFAULT);
+        lc.loaded = true;
+        return 0;
 }
 
 void http_response_release(struct http_response *r)
@@ -112,7 +174,7 @@ static size_t on_stream(char *p, size_t size, size_t n, void *userdata)
         size_t len = size * n;
         if (!t->begun) {
                 long status = 0;
-                curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+                lc.curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
                 t->begun = true;
                 t->deliver = status == 200 || status == 206;
                 if (t->deliver) {
@@ -124,7 +186,8 @@ static size_t on_stream(char *p, size_t size, size_t n, void *userdata)
                                         parse_content_range(cr[0], &start, &total);
                         } else {
                                 curl_off_t cl = -1;
-                                curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+                                lc.curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                                                     &cl);
                                 if (cl >= 0)
                                         total = (uint64_t) cl;
                         }
@@ -157,36 +220,36 @@ static struct curl_slist *setup(struct transfer *t, const char *url)
         const struct http_options *o = t->o;
         CURL *c = t->curl;
         struct curl_slist *hdrs = NULL;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ?: 20L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s ?: 30L);
+        lc.curl_easy_setopt(c, CURLOPT_URL, url);
+        lc.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        lc.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        lc.curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        lc.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        lc.curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        lc.curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        lc.curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        lc.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ?: 20L);
+        lc.curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        lc.curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s ?: 30L);
         /* The largest receive buffer libcurl allows: fewer, larger callbacks. */
-        curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long) CURL_MAX_READ_SIZE);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent ?: "darwinkvm/" DKVM_VERSION);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+        lc.curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long) CURL_MAX_READ_SIZE);
+        lc.curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent ?: "darwinkvm/" DKVM_VERSION);
+        lc.curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        lc.curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+        lc.curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        lc.curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        lc.curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
         if (o->cookie)
-                curl_easy_setopt(c, CURLOPT_COOKIE, o->cookie);
+                lc.curl_easy_setopt(c, CURLOPT_COOKIE, o->cookie);
         if (o->connection_close)
-                hdrs = curl_slist_append(hdrs, "Connection: close");
+                hdrs = lc.curl_slist_append(hdrs, "Connection: close");
         if (o->content_type) {
                 _cleanup_free_ char *h = xasprintf("Content-Type: %s", o->content_type);
-                hdrs = curl_slist_append(hdrs, h);
+                hdrs = lc.curl_slist_append(hdrs, h);
         }
         /* Never let curl add "Expect: 100-continue" to a POST. */
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        hdrs = lc.curl_slist_append(hdrs, "Expect:");
+        lc.curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         return hdrs;
 }
 
@@ -209,7 +272,7 @@ static int result(struct transfer *t, CURLcode cc, const char *url, const char *
                 *reterr = xasprintf("%s: not a usable http(s) URL", url);
                 return -EINVAL;
         }
-        *reterr = xasprintf("%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        *reterr = xasprintf("%s: %s", url, errbuf[0] ? errbuf : lc.curl_easy_strerror(cc));
         return -EHOSTUNREACH;
 }
 
@@ -217,33 +280,35 @@ int http_request(const char *method, const char *url, const char *body,
                  const struct http_options *o, size_t max_body, struct http_response *ret,
                  char **reterr)
 {
-        global_init();
+        int k = libcurl_load(reterr);
+        if (k < 0)
+                return k;
         struct transfer t = { .o = o, .max_body = max_body };
         char errbuf[CURL_ERROR_SIZE] = "";
-        t.curl = curl_easy_init();
+        t.curl = lc.curl_easy_init();
         if (!t.curl)
                 abort();
         struct curl_slist *hdrs = setup(&t, url);
-        curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
+        lc.curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
+        lc.curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, on_body);
+        lc.curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
         /* Apple sometimes gzips without being asked: accept what libcurl can decode. */
-        curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "");
+        lc.curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "");
         if (streq(method, "POST")) {
-                curl_easy_setopt(t.curl, CURLOPT_POST, 1L);
-                curl_easy_setopt(t.curl, CURLOPT_POSTFIELDS, body ? body : "");
-                curl_easy_setopt(t.curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body ? body : ""));
+                lc.curl_easy_setopt(t.curl, CURLOPT_POST, 1L);
+                lc.curl_easy_setopt(t.curl, CURLOPT_POSTFIELDS, body ? body : "");
+                lc.curl_easy_setopt(t.curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body ? body : ""));
         }
-        CURLcode cc = curl_easy_perform(t.curl);
+        CURLcode cc = lc.curl_easy_perform(t.curl);
         int r = result(&t, cc, url, errbuf, reterr);
         if (r >= 0) {
-                curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &ret->status);
+                lc.curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &ret->status);
                 ret->headers = t.headers ? TAKE_PTR(t.headers) : xcalloc(1, sizeof(char *));
                 ret->body_len = t.body.len;
                 ret->body = t.body.s ? buf_detach(&t.body) : xstrdup("");
         }
-        curl_slist_free_all(hdrs);
-        curl_easy_cleanup(t.curl);
+        lc.curl_slist_free_all(hdrs);
+        lc.curl_easy_cleanup(t.curl);
         strv_free(t.headers);
         buf_release(&t.body);
         return r;
@@ -252,26 +317,28 @@ int http_request(const char *method, const char *url, const char *body,
 int http_get_stream(const char *url, uint64_t offset, const struct http_options *o,
                     const struct http_stream_callbacks *cb, long *ret_status, char **reterr)
 {
-        global_init();
+        int k = libcurl_load(reterr);
+        if (k < 0)
+                return k;
         struct transfer t = { .o = o, .cb = cb, .offset = offset };
         char errbuf[CURL_ERROR_SIZE] = "";
-        t.curl = curl_easy_init();
+        t.curl = lc.curl_easy_init();
         if (!t.curl)
                 abort();
         struct curl_slist *hdrs = setup(&t, url);
-        curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, on_stream);
-        curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
+        lc.curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
+        lc.curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, on_stream);
+        lc.curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
         /* CURLOPT_RANGE rather than RESUME_FROM: a server that ignores the Range and
          * answers 200 with the whole file is then handled by the caller (begin at 0). */
         char range[32];
         if (offset > 0) {
                 snprintf(range, sizeof(range), "%" PRIu64 "-", offset);
-                curl_easy_setopt(t.curl, CURLOPT_RANGE, range);
+                lc.curl_easy_setopt(t.curl, CURLOPT_RANGE, range);
         }
-        CURLcode cc = curl_easy_perform(t.curl);
+        CURLcode cc = lc.curl_easy_perform(t.curl);
         long status = 0;
-        curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &status);
+        lc.curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &status);
         *ret_status = status;
         int r;
         if (cc == CURLE_OK && !t.begun && (status == 200 || status == 206)) {
@@ -280,8 +347,8 @@ int http_get_stream(const char *url, uint64_t offset, const struct http_options 
                 r = cb->begin ? cb->begin(cb->userdata, start, start) : 0;
         } else
                 r = result(&t, cc, url, errbuf, reterr);
-        curl_slist_free_all(hdrs);
-        curl_easy_cleanup(t.curl);
+        lc.curl_slist_free_all(hdrs);
+        lc.curl_easy_cleanup(t.curl);
         strv_free(t.headers);
         return r;
 }

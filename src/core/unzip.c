@@ -3,18 +3,121 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "fileio.h"
 #include "strv.h"
 
+/*
+ * libarchive is loaded when a zip is first opened: linked, it costs every run
+ * of darwinkvm 4 ms at start-up.
+ */
+static struct {
+        bool loaded;
+        DLSYM_MEMBER(archive_entry_filetype);
+        DLSYM_MEMBER(archive_entry_hardlink);
+        DLSYM_MEMBER(archive_entry_pathname);
+        DLSYM_MEMBER(archive_entry_size);
+        DLSYM_MEMBER(archive_entry_size_is_set);
+        DLSYM_MEMBER(archive_error_string);
+        DLSYM_MEMBER(archive_read_data_block);
+        DLSYM_MEMBER(archive_read_free);
+        DLSYM_MEMBER(archive_read_new);
+        DLSYM_MEMBER(archive_read_next_header);
+        DLSYM_MEMBER(archive_read_open_filename);
+        DLSYM_MEMBER(archive_read_open_memory);
+        DLSYM_MEMBER(archive_read_support_format_zip);
+} la;
+
+static int libarchive_load(char **reterr)
+{
+        if (la.loaded)
+                return 0;
+#if DKVM_DLOPEN_LIBS
+        void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                *reterr = xasprintf("libarchive is not installed (%s)", dlerror());
+                return -ENOENT;
+        }
+#else
+        /* Linked (sanitizer builds): the same table, filled at link time. */
+        void *h = NULL;
+        static void *const linked[] = {
+                (void *) &archive_entry_filetype,
+                (void *) &archive_entry_hardlink,
+                (void *) &archive_entry_pathname,
+                (void *) &archive_entry_size,
+                (void *) &archive_entry_size_is_set,
+                (void *) &archive_error_string,
+                (void *) &archive_read_data_block,
+                (void *) &archive_read_free,
+                (void *) &archive_read_new,
+                (void *) &archive_read_next_header,
+                (void *) &archive_read_open_filename,
+                (void *) &archive_read_open_memory,
+                (void *) &archive_read_support_format_zip,
+        };
+#endif
+        static const char *const names[] = {
+                "archive_entry_filetype",
+                "archive_entry_hardlink",
+                "archive_entry_pathname",
+                "archive_entry_size",
+                "archive_entry_size_is_set",
+                "archive_error_string",
+                "archive_read_data_block",
+                "archive_read_free",
+                "archive_read_new",
+                "archive_read_next_header",
+                "archive_read_open_filename",
+                "archive_read_open_memory",
+                "archive_read_support_format_zip",
+        };
+        void **slots[] = {
+                (void **) &la.archive_entry_filetype,
+                (void **) &la.archive_entry_hardlink,
+                (void **) &la.archive_entry_pathname,
+                (void **) &la.archive_entry_size,
+                (void **) &la.archive_entry_size_is_set,
+                (void **) &la.archive_error_string,
+                (void **) &la.archive_read_data_block,
+                (void **) &la.archive_read_free,
+                (void **) &la.archive_read_new,
+                (void **) &la.archive_read_next_header,
+                (void **) &la.archive_read_open_filename,
+                (void **) &la.archive_read_open_memory,
+                (void **) &la.archive_read_support_format_zip,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+#if DKVM_DLOPEN_LIBS
+                *slots[i] = dlsym(h, names[i]);
+#else
+                *slots[i] = linked[i];
+#endif
+                if (!*slots[i]) {
+                        *reterr = xasprintf("libarchive.so.13 lacks %s", names[i]);
+                        if (h)
+                                dlclose(h);
+                        return -ENOENT;
+                }
+        }
+        la.loaded = true;
+        return 0;
+}
+
 #define READ_BLOCK (256u * 1024)
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
+static void archive_read_freep(struct archive **a)
+{
+        if (*a)
+                la.archive_read_free(*a);
+}
 
 bool unzip_name_is_safe(const char *name)
 {
@@ -49,16 +152,18 @@ static void limits_defaults(const struct unzip_limits *in, struct unzip_limits *
 
 static struct archive *open_zip(const char *path, const void *mem, size_t len, char **reterr)
 {
-        struct archive *a = archive_read_new();
+        if (libarchive_load(reterr) < 0)
+                return NULL;
+        struct archive *a = la.archive_read_new();
         if (!a)
                 abort();
-        archive_read_support_format_zip(a);
-        int r = path ? archive_read_open_filename(a, path, READ_BLOCK)
-                     : archive_read_open_memory(a, mem, len);
+        la.archive_read_support_format_zip(a);
+        int r = path ? la.archive_read_open_filename(a, path, READ_BLOCK)
+                     : la.archive_read_open_memory(a, mem, len);
         if (r != ARCHIVE_OK) {
                 *reterr = xasprintf("%s: not a readable zip: %s", path ? path : "zip",
-                                    archive_error_string(a) ?: "unknown error");
-                archive_read_free(a);
+                                    la.archive_error_string(a) ?: "unknown error");
+                la.archive_read_free(a);
                 return NULL;
         }
         return a;
@@ -82,12 +187,12 @@ static int copy_data(struct archive *a, struct pass *ps, const char *name, int f
                 const void *buf;
                 size_t len;
                 la_int64_t off;
-                int r = archive_read_data_block(a, &buf, &len, &off);
+                int r = la.archive_read_data_block(a, &buf, &len, &off);
                 if (r == ARCHIVE_EOF)
                         return 0;
                 if (r != ARCHIVE_OK) {
                         *reterr = xasprintf("%s: member %s: %s", ps->label, name,
-                                            archive_error_string(a) ?: "corrupt data");
+                                            la.archive_error_string(a) ?: "corrupt data");
                         return -EBADMSG;
                 }
                 member += len;
@@ -121,12 +226,12 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
 {
         struct archive_entry *e;
         for (;;) {
-                int r = archive_read_next_header(a, &e);
+                int r = la.archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         return 0;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
                         *reterr = xasprintf("%s: %s", ps->label,
-                                            archive_error_string(a) ?: "corrupt archive");
+                                            la.archive_error_string(a) ?: "corrupt archive");
                         return -EBADMSG;
                 }
                 if (++ps->stats.n_entries > ps->lim.max_entries) {
@@ -134,7 +239,7 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
                                             ps->lim.max_entries);
                         return -E2BIG;
                 }
-                const char *name = archive_entry_pathname(e);
+                const char *name = la.archive_entry_pathname(e);
                 if (!unzip_name_is_safe(name)) {
                         _cleanup_free_ char *shown = xstrdup(name ? name : "(no name)");
                         *reterr = xasprintf("%s: member \"%s\" has an unsafe path (absolute, "
@@ -145,12 +250,12 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
                 _cleanup_free_ char *dest = ps->map ? ps->map(ps->userdata, name) : NULL;
                 if (!dest)
                         continue;
-                mode_t type = archive_entry_filetype(e);
-                if (archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR)) {
+                mode_t type = la.archive_entry_filetype(e);
+                if (la.archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR)) {
                         *reterr = xasprintf("%s: member %s is a %s: refused", ps->label, name,
-                                            type == AE_IFLNK            ? "symbolic link"
-                                            : archive_entry_hardlink(e) ? "hard link"
-                                                                        : "special file");
+                                            type == AE_IFLNK               ? "symbolic link"
+                                            : la.archive_entry_hardlink(e) ? "hard link"
+                                                                           : "special file");
                         return -EBADMSG;
                 }
                 if (!unzip_name_is_safe(dest)) {
@@ -158,11 +263,11 @@ static int run_pass(struct archive *a, struct pass *ps, char **reterr)
                                 xasprintf("%s: member %s maps to an unsafe path", ps->label, name);
                         return -EBADMSG;
                 }
-                if (archive_entry_size_is_set(e) &&
-                    (uint64_t) archive_entry_size(e) > ps->lim.max_member) {
+                if (la.archive_entry_size_is_set(e) &&
+                    (uint64_t) la.archive_entry_size(e) > ps->lim.max_member) {
                         *reterr = xasprintf("%s: member %s says %" PRId64
                                             " bytes, above the limit: refusing a zip bomb",
-                                            ps->label, name, (int64_t) archive_entry_size(e));
+                                            ps->label, name, (int64_t) la.archive_entry_size(e));
                         return -E2BIG;
                 }
                 _cleanup_free_ char *path = ps->stage ? xasprintf("%s/%s", ps->stage, dest) : NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "virt.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,118 @@
 #include <libvirt/virterror.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "domain-xml.h"
 #include "strutil.h"
+
+/*
+ * libvirt is loaded when a verb first talks to it: linked, it costs every run of
+ * darwinkvm 16 ms at start-up (GLib, GnuTLS...), most of the doctor's budget.
+ */
+static struct {
+        bool loaded;
+        virConnectAuthPtr *auth_default; /* &virConnectAuthPtrDefault */
+        DLSYM_MEMBER(virConnectClose);
+        DLSYM_MEMBER(virConnectGetURI);
+        DLSYM_MEMBER(virConnectOpenAuth);
+        DLSYM_MEMBER(virDomainCreate);
+        DLSYM_MEMBER(virDomainDefineXMLFlags);
+        DLSYM_MEMBER(virDomainDestroy);
+        DLSYM_MEMBER(virDomainFree);
+        DLSYM_MEMBER(virDomainGetAutostart);
+        DLSYM_MEMBER(virDomainGetInfo);
+        DLSYM_MEMBER(virDomainGetMetadata);
+        DLSYM_MEMBER(virDomainGetState);
+        DLSYM_MEMBER(virDomainGetUUIDString);
+        DLSYM_MEMBER(virDomainIsActive);
+        DLSYM_MEMBER(virDomainIsPersistent);
+        DLSYM_MEMBER(virDomainLookupByName);
+        DLSYM_MEMBER(virDomainShutdown);
+        DLSYM_MEMBER(virDomainUndefine);
+        DLSYM_MEMBER(virDomainUndefineFlags);
+        DLSYM_MEMBER(virGetLastError);
+        DLSYM_MEMBER(virGetLastErrorMessage);
+        DLSYM_MEMBER(virInitialize);
+        DLSYM_MEMBER(virSetErrorFunc);
+} lv;
+
+static int libvirt_load(char **reterr)
+{
+        if (lv.loaded)
+                return 0;
+#if DKVM_DLOPEN_LIBS
+        void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                *reterr = xasprintf("libvirt is not installed (%s)", dlerror());
+                return -ENOENT;
+        }
+#else
+        /* Linked (sanitizer builds): the same table, filled at link time. */
+        void *h = NULL;
+        static void *const linked[] = {
+                (void *) &virConnectClose,         (void *) &virConnectGetURI,
+                (void *) &virConnectOpenAuth,      (void *) &virDomainCreate,
+                (void *) &virDomainDefineXMLFlags, (void *) &virDomainDestroy,
+                (void *) &virDomainFree,           (void *) &virDomainGetAutostart,
+                (void *) &virDomainGetInfo,        (void *) &virDomainGetMetadata,
+                (void *) &virDomainGetState,       (void *) &virDomainGetUUIDString,
+                (void *) &virDomainIsActive,       (void *) &virDomainIsPersistent,
+                (void *) &virDomainLookupByName,   (void *) &virDomainShutdown,
+                (void *) &virDomainUndefine,       (void *) &virDomainUndefineFlags,
+                (void *) &virGetLastError,         (void *) &virGetLastErrorMessage,
+                (void *) &virInitialize,           (void *) &virSetErrorFunc,
+        };
+#endif
+        static const char *const names[] = {
+                "virConnectClose",      "virConnectGetURI",        "virConnectOpenAuth",
+                "virDomainCreate",      "virDomainDefineXMLFlags", "virDomainDestroy",
+                "virDomainFree",        "virDomainGetAutostart",   "virDomainGetInfo",
+                "virDomainGetMetadata", "virDomainGetState",       "virDomainGetUUIDString",
+                "virDomainIsActive",    "virDomainIsPersistent",   "virDomainLookupByName",
+                "virDomainShutdown",    "virDomainUndefine",       "virDomainUndefineFlags",
+                "virGetLastError",      "virGetLastErrorMessage",  "virInitialize",
+                "virSetErrorFunc",
+        };
+        void **slots[] = {
+                (void **) &lv.virConnectClose,         (void **) &lv.virConnectGetURI,
+                (void **) &lv.virConnectOpenAuth,      (void **) &lv.virDomainCreate,
+                (void **) &lv.virDomainDefineXMLFlags, (void **) &lv.virDomainDestroy,
+                (void **) &lv.virDomainFree,           (void **) &lv.virDomainGetAutostart,
+                (void **) &lv.virDomainGetInfo,        (void **) &lv.virDomainGetMetadata,
+                (void **) &lv.virDomainGetState,       (void **) &lv.virDomainGetUUIDString,
+                (void **) &lv.virDomainIsActive,       (void **) &lv.virDomainIsPersistent,
+                (void **) &lv.virDomainLookupByName,   (void **) &lv.virDomainShutdown,
+                (void **) &lv.virDomainUndefine,       (void **) &lv.virDomainUndefineFlags,
+                (void **) &lv.virGetLastError,         (void **) &lv.virGetLastErrorMessage,
+                (void **) &lv.virInitialize,           (void **) &lv.virSetErrorFunc,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+#if DKVM_DLOPEN_LIBS
+                *slots[i] = dlsym(h, names[i]);
+#else
+                *slots[i] = linked[i];
+#endif
+                if (!*slots[i]) {
+                        *reterr = xasprintf("libvirt.so.0 lacks %s", names[i]);
+                        if (h)
+                                dlclose(h);
+                        return -ENOENT;
+                }
+        }
+#if DKVM_DLOPEN_LIBS
+        lv.auth_default = dlsym(h, "virConnectAuthPtrDefault");
+#else
+        lv.auth_default = &virConnectAuthPtrDefault;
+#endif
+        if (!lv.auth_default) {
+                *reterr = xstrdup("libvirt.so.0 lacks virConnectAuthPtrDefault");
+                if (h)
+                        dlclose(h);
+                return -ENOENT;
+        }
+        lv.loaded = true;
+        return 0;
+}
 
 struct virt_conn {
         virConnectPtr conn;
@@ -28,7 +139,7 @@ static void quiet_errors(void *data, virErrorPtr err)
 
 static char *last_error(const char *what)
 {
-        const char *msg = virGetLastErrorMessage();
+        const char *msg = lv.virGetLastErrorMessage();
         return xasprintf("%s: %s", what, msg ? msg : "unknown libvirt error");
 }
 
@@ -42,20 +153,23 @@ const char *virt_default_uri(void)
 
 int virt_open(const char *uri, struct virt_conn **ret, char **reterr)
 {
-        virSetErrorFunc(NULL, quiet_errors);
-        if (virInitialize() < 0) {
+        int k = libvirt_load(reterr);
+        if (k < 0)
+                return k;
+        lv.virSetErrorFunc(NULL, quiet_errors);
+        if (lv.virInitialize() < 0) {
                 *reterr = last_error("libvirt");
                 return -EIO;
         }
         const char *u = uri ? uri : virt_default_uri();
-        virConnectPtr conn = virConnectOpenAuth(u, virConnectAuthPtrDefault, 0);
+        virConnectPtr conn = lv.virConnectOpenAuth(u, *lv.auth_default, 0);
         if (!conn) {
                 *reterr = last_error(u);
                 return -ECONNREFUSED;
         }
         struct virt_conn *c = xcalloc(1, sizeof(*c));
         c->conn = conn;
-        char *actual = virConnectGetURI(conn);
+        char *actual = lv.virConnectGetURI(conn);
         c->uri = xstrdup(actual ? actual : u);
         free(actual);
         *ret = c;
@@ -66,7 +180,7 @@ struct virt_conn *virt_close(struct virt_conn *c)
 {
         if (!c)
                 return NULL;
-        virConnectClose(c->conn);
+        lv.virConnectClose(c->conn);
         free(c->uri);
         free(c);
         return NULL;
@@ -79,19 +193,19 @@ const char *virt_uri(const struct virt_conn *c)
 
 static virDomainPtr lookup(struct virt_conn *c, const char *name)
 {
-        return virDomainLookupByName(c->conn, name);
+        return lv.virDomainLookupByName(c->conn, name);
 }
 
 static bool not_found(void)
 {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = lv.virGetLastError();
         return e && e->code == VIR_ERR_NO_DOMAIN;
 }
 
 static enum virt_owner owner_of(virDomainPtr d, char **ret_spec)
 {
-        char *md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, DOMAIN_XML_NS,
-                                        VIR_DOMAIN_AFFECT_CONFIG);
+        char *md = lv.virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, DOMAIN_XML_NS,
+                                           VIR_DOMAIN_AFFECT_CONFIG);
         if (!md)
                 return VIRT_FOREIGN;
         if (ret_spec)
@@ -117,9 +231,9 @@ int virt_lookup(struct virt_conn *c, const char *name, enum virt_owner *ret_owne
         *ret_owner = owner_of(d, NULL);
         if (ret_uuid) {
                 char uuid[VIR_UUID_STRING_BUFLEN];
-                *ret_uuid = virDomainGetUUIDString(d, uuid) == 0 ? xstrdup(uuid) : NULL;
+                *ret_uuid = lv.virDomainGetUUIDString(d, uuid) == 0 ? xstrdup(uuid) : NULL;
         }
-        virDomainFree(d);
+        lv.virDomainFree(d);
         return 0;
 }
 
@@ -137,7 +251,7 @@ static int lookup_ours(struct virt_conn *c, const char *name, const char *what, 
                 return -EIO;
         }
         if (owner_of(d, NULL) != VIRT_OURS) {
-                virDomainFree(d);
+                lv.virDomainFree(d);
                 *reterr = xasprintf("%s: the domain on %s was not made by darwinkvm, refusing to "
                                     "%s it",
                                     name, c->uri, what);
@@ -163,12 +277,12 @@ int virt_define(struct virt_conn *c, const char *name, const char *xml, bool *re
         }
         /* No VIR_DOMAIN_DEFINE_VALIDATE: the RNG check costs the daemon about 80 ms per define,
          * and our XML is checked against the schema by the tests (libvirt still parses it). */
-        virDomainPtr d = virDomainDefineXMLFlags(c->conn, xml, 0);
+        virDomainPtr d = lv.virDomainDefineXMLFlags(c->conn, xml, 0);
         if (!d) {
                 *reterr = last_error(name);
                 return -EINVAL;
         }
-        virDomainFree(d);
+        lv.virDomainFree(d);
         if (ret_created)
                 *ret_created = owner == VIRT_ABSENT;
         return 0;
@@ -181,23 +295,23 @@ int virt_undefine(struct virt_conn *c, const char *name, bool remove_nvram, char
         if (r < 0)
                 return r;
         unsigned flags = remove_nvram ? VIR_DOMAIN_UNDEFINE_NVRAM : VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
-        r = virDomainUndefineFlags(d, flags);
+        r = lv.virDomainUndefineFlags(d, flags);
         if (r < 0 && !remove_nvram) {
                 /* Drivers without NVRAM support (test:///) refuse the flag. */
-                virErrorPtr e = virGetLastError();
+                virErrorPtr e = lv.virGetLastError();
                 if (e && e->code == VIR_ERR_INVALID_ARG)
-                        r = virDomainUndefine(d);
+                        r = lv.virDomainUndefine(d);
         }
         if (r < 0)
                 *reterr = last_error(name);
-        virDomainFree(d);
+        lv.virDomainFree(d);
         return r < 0 ? -EIO : 0;
 }
 
 static int state_of(virDomainPtr d, int *ret_reason)
 {
         int state = VIR_DOMAIN_NOSTATE, reason = 0;
-        if (virDomainGetState(d, &state, &reason, 0) < 0)
+        if (lv.virDomainGetState(d, &state, &reason, 0) < 0)
                 return -1;
         if (ret_reason)
                 *ret_reason = reason;
@@ -210,15 +324,15 @@ int virt_start(struct virt_conn *c, const char *name, char **reterr)
         int r = lookup_ours(c, name, "start", &d, reterr);
         if (r < 0)
                 return r;
-        if (virDomainIsActive(d) == 1) {
-                virDomainFree(d);
+        if (lv.virDomainIsActive(d) == 1) {
+                lv.virDomainFree(d);
                 *reterr = xasprintf("%s: already running", name);
                 return -EALREADY;
         }
-        r = virDomainCreate(d);
+        r = lv.virDomainCreate(d);
         if (r < 0)
                 *reterr = last_error(name);
-        virDomainFree(d);
+        lv.virDomainFree(d);
         return r < 0 ? -EIO : 0;
 }
 
@@ -228,32 +342,32 @@ int virt_stop(struct virt_conn *c, const char *name, bool force, unsigned timeou
         int r = lookup_ours(c, name, "stop", &d, reterr);
         if (r < 0)
                 return r;
-        if (virDomainIsActive(d) != 1) {
-                virDomainFree(d);
+        if (lv.virDomainIsActive(d) != 1) {
+                lv.virDomainFree(d);
                 *reterr = xasprintf("%s: not running", name);
                 return -EALREADY;
         }
         if (force) {
-                r = virDomainDestroy(d);
+                r = lv.virDomainDestroy(d);
                 if (r < 0)
                         *reterr = last_error(name);
-                virDomainFree(d);
+                lv.virDomainFree(d);
                 return r < 0 ? -EIO : 0;
         }
-        if (virDomainShutdown(d) < 0) {
+        if (lv.virDomainShutdown(d) < 0) {
                 *reterr = last_error(name);
-                virDomainFree(d);
+                lv.virDomainFree(d);
                 return -EIO;
         }
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         for (;;) {
-                if (virDomainIsActive(d) != 1)
+                if (lv.virDomainIsActive(d) != 1)
                         break;
                 struct timespec now;
                 clock_gettime(CLOCK_MONOTONIC, &now);
                 if ((unsigned) (now.tv_sec - start.tv_sec) >= timeout_s) {
-                        virDomainFree(d);
+                        lv.virDomainFree(d);
                         *reterr = xasprintf("%s: still running %u s after the ACPI shutdown "
                                             "request, expected the guest to power off (use "
                                             "--force to power it off)",
@@ -262,7 +376,7 @@ int virt_stop(struct virt_conn *c, const char *name, bool force, unsigned timeou
                 }
                 usleep(100 * 1000);
         }
-        virDomainFree(d);
+        lv.virDomainFree(d);
         return 0;
 }
 
@@ -337,17 +451,17 @@ int virt_status(struct virt_conn *c, const char *name, struct virt_status *ret, 
         ret->state = xstrdup(state_name(state));
         ret->reason = xstrdup(reason_name(state, reason));
         char uuid[VIR_UUID_STRING_BUFLEN];
-        ret->uuid = virDomainGetUUIDString(d, uuid) == 0 ? xstrdup(uuid) : NULL;
+        ret->uuid = lv.virDomainGetUUIDString(d, uuid) == 0 ? xstrdup(uuid) : NULL;
         ret->owner = owner_of(d, &ret->spec);
-        ret->persistent = virDomainIsPersistent(d) == 1;
+        ret->persistent = lv.virDomainIsPersistent(d) == 1;
         int autostart = 0;
-        ret->autostart = virDomainGetAutostart(d, &autostart) == 0 && autostart;
+        ret->autostart = lv.virDomainGetAutostart(d, &autostart) == 0 && autostart;
         virDomainInfo info;
-        if (virDomainGetInfo(d, &info) == 0) {
+        if (lv.virDomainGetInfo(d, &info) == 0) {
                 ret->vcpus = info.nrVirtCpu;
                 ret->memory_kib = info.maxMem;
         }
-        virDomainFree(d);
+        lv.virDomainFree(d);
         return 0;
 }
 
