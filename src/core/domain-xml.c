@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain-xml.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/xmlwriter.h>
@@ -9,9 +10,139 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "ppc.h"
 #include "strutil.h"
 #include "strv.h"
+
+/*
+ * libxml2 is loaded when a domain is first written or read: linked, it costs
+ * every run of darwinkvm 2.8 ms at start-up.
+ */
+static struct {
+        bool loaded;
+        DLSYM_MEMBER(xmlBufferContent);
+        DLSYM_MEMBER(xmlBufferCreate);
+        DLSYM_MEMBER(xmlBufferFree);
+        DLSYM_MEMBER(xmlDocGetRootElement);
+        DLSYM_MEMBER(xmlFreeDoc);
+        DLSYM_MEMBER(xmlFreeTextWriter);
+        DLSYM_MEMBER(xmlNewTextWriterMemory);
+        DLSYM_MEMBER(xmlNodeGetContent);
+        DLSYM_MEMBER(xmlReadMemory);
+        DLSYM_MEMBER(xmlStrEqual);
+        DLSYM_MEMBER(xmlTextWriterEndDocument);
+        DLSYM_MEMBER(xmlTextWriterEndElement);
+        DLSYM_MEMBER(xmlTextWriterSetIndent);
+        DLSYM_MEMBER(xmlTextWriterSetIndentString);
+        DLSYM_MEMBER(xmlTextWriterStartElement);
+        DLSYM_MEMBER(xmlTextWriterStartElementNS);
+        DLSYM_MEMBER(xmlTextWriterWriteAttribute);
+        DLSYM_MEMBER(xmlTextWriterWriteComment);
+        DLSYM_MEMBER(xmlTextWriterWriteElementNS);
+        DLSYM_MEMBER(xmlTextWriterWriteString);
+        __typeof__(xmlFree) *xmlFree_p;
+} lx;
+
+static int libxml2_load(char **reterr)
+{
+        if (lx.loaded)
+                return 0;
+#if DKVM_DLOPEN_LIBS
+        void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                *reterr = xasprintf("libxml2 is not installed (%s)", dlerror());
+                return -ENOENT;
+        }
+#else
+        /* Linked (sanitizer builds): the same table, filled at link time. */
+        void *h = NULL;
+        static void *const linked[] = {
+                (void *) &xmlBufferContent,
+                (void *) &xmlBufferCreate,
+                (void *) &xmlBufferFree,
+                (void *) &xmlDocGetRootElement,
+                (void *) &xmlFreeDoc,
+                (void *) &xmlFreeTextWriter,
+                (void *) &xmlNewTextWriterMemory,
+                (void *) &xmlNodeGetContent,
+                (void *) &xmlReadMemory,
+                (void *) &xmlStrEqual,
+                (void *) &xmlTextWriterEndDocument,
+                (void *) &xmlTextWriterEndElement,
+                (void *) &xmlTextWriterSetIndent,
+                (void *) &xmlTextWriterSetIndentString,
+                (void *) &xmlTextWriterStartElement,
+                (void *) &xmlTextWriterStartElementNS,
+                (void *) &xmlTextWriterWriteAttribute,
+                (void *) &xmlTextWriterWriteComment,
+                (void *) &xmlTextWriterWriteElementNS,
+                (void *) &xmlTextWriterWriteString,
+                (void *) &xmlFree,
+        };
+#endif
+        static const char *const names[] = {
+                "xmlBufferContent",
+                "xmlBufferCreate",
+                "xmlBufferFree",
+                "xmlDocGetRootElement",
+                "xmlFreeDoc",
+                "xmlFreeTextWriter",
+                "xmlNewTextWriterMemory",
+                "xmlNodeGetContent",
+                "xmlReadMemory",
+                "xmlStrEqual",
+                "xmlTextWriterEndDocument",
+                "xmlTextWriterEndElement",
+                "xmlTextWriterSetIndent",
+                "xmlTextWriterSetIndentString",
+                "xmlTextWriterStartElement",
+                "xmlTextWriterStartElementNS",
+                "xmlTextWriterWriteAttribute",
+                "xmlTextWriterWriteComment",
+                "xmlTextWriterWriteElementNS",
+                "xmlTextWriterWriteString",
+                "xmlFree",
+        };
+        void **slots[] = {
+                (void **) &lx.xmlBufferContent,
+                (void **) &lx.xmlBufferCreate,
+                (void **) &lx.xmlBufferFree,
+                (void **) &lx.xmlDocGetRootElement,
+                (void **) &lx.xmlFreeDoc,
+                (void **) &lx.xmlFreeTextWriter,
+                (void **) &lx.xmlNewTextWriterMemory,
+                (void **) &lx.xmlNodeGetContent,
+                (void **) &lx.xmlReadMemory,
+                (void **) &lx.xmlStrEqual,
+                (void **) &lx.xmlTextWriterEndDocument,
+                (void **) &lx.xmlTextWriterEndElement,
+                (void **) &lx.xmlTextWriterSetIndent,
+                (void **) &lx.xmlTextWriterSetIndentString,
+                (void **) &lx.xmlTextWriterStartElement,
+                (void **) &lx.xmlTextWriterStartElementNS,
+                (void **) &lx.xmlTextWriterWriteAttribute,
+                (void **) &lx.xmlTextWriterWriteComment,
+                (void **) &lx.xmlTextWriterWriteElementNS,
+                (void **) &lx.xmlTextWriterWriteString,
+                (void **) &lx.xmlFree_p,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+#if DKVM_DLOPEN_LIBS
+                *slots[i] = dlsym(h, names[i]);
+#else
+                *slots[i] = linked[i];
+#endif
+                if (!*slots[i]) {
+                        *reterr = xasprintf("libxml2.so.2 lacks %s", names[i]);
+                        if (h)
+                                dlclose(h);
+                        return -ENOENT;
+                }
+        }
+        lx.loaded = true;
+        return 0;
+}
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 #define OSK     "ourhardworkbythesewordsguardedpleasedontsteal(c)AppleComputerInc"
@@ -34,17 +165,17 @@ static void w_check(struct writer *w, int r)
 
 static void start(struct writer *w, const char *name)
 {
-        w_check(w, xmlTextWriterStartElement(w->w, BAD_CAST name));
+        w_check(w, lx.xmlTextWriterStartElement(w->w, BAD_CAST name));
 }
 
 static void end(struct writer *w)
 {
-        w_check(w, xmlTextWriterEndElement(w->w));
+        w_check(w, lx.xmlTextWriterEndElement(w->w));
 }
 
 static void attr(struct writer *w, const char *name, const char *value)
 {
-        w_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST name, BAD_CAST value));
+        w_check(w, lx.xmlTextWriterWriteAttribute(w->w, BAD_CAST name, BAD_CAST value));
 }
 
 _printf_(3, 4) static void attrf(struct writer *w, const char *name, const char *fmt, ...)
@@ -58,7 +189,7 @@ _printf_(3, 4) static void attrf(struct writer *w, const char *name, const char 
 
 static void text(struct writer *w, const char *s)
 {
-        w_check(w, xmlTextWriterWriteString(w->w, BAD_CAST s));
+        w_check(w, lx.xmlTextWriterWriteString(w->w, BAD_CAST s));
 }
 
 /* <name attr=value ...>text</name>: @attrs is name, value pairs, NULL-terminated. */
@@ -76,29 +207,33 @@ static void elem(struct writer *w, const char *name, const char *content, ...)
 }
 
 /* An indented document in memory. Out of memory is fatal, as everywhere in darwinkvm. */
-static void writer_begin(struct writer *w)
+static int writer_begin(struct writer *w, char **reterr)
 {
-        *w = (struct writer){ .buffer = xmlBufferCreate() };
+        int r = libxml2_load(reterr);
+        if (r < 0)
+                return r;
+        *w = (struct writer){ .buffer = lx.xmlBufferCreate() };
         if (!w->buffer)
                 abort();
-        w->w = xmlNewTextWriterMemory(w->buffer, 0);
+        w->w = lx.xmlNewTextWriterMemory(w->buffer, 0);
         if (!w->w)
                 abort();
-        w_check(w, xmlTextWriterSetIndent(w->w, 1));
-        w_check(w, xmlTextWriterSetIndentString(w->w, BAD_CAST "  "));
+        w_check(w, lx.xmlTextWriterSetIndent(w->w, 1));
+        w_check(w, lx.xmlTextWriterSetIndentString(w->w, BAD_CAST "  "));
+        return 0;
 }
 
 static int writer_finish(struct writer *w, const char *name, char **ret_xml, char **reterr)
 {
-        w_check(w, xmlTextWriterEndDocument(w->w));
-        xmlFreeTextWriter(w->w);
+        w_check(w, lx.xmlTextWriterEndDocument(w->w));
+        lx.xmlFreeTextWriter(w->w);
         int r = 0;
         if (w->failed) {
                 *reterr = xasprintf("%s: the domain XML could not be written", name);
                 r = -EIO;
         } else
-                *ret_xml = xstrdup((const char *) xmlBufferContent(w->buffer));
-        xmlBufferFree(w->buffer);
+                *ret_xml = xstrdup((const char *) lx.xmlBufferContent(w->buffer));
+        lx.xmlBufferFree(w->buffer);
         return r;
 }
 
@@ -108,14 +243,14 @@ static void comment(struct writer *w, const char *s)
         _cleanup_free_ char *safe = xstrdup(s);
         for (char *p = safe; (p = strstr(p, "--"));)
                 p[1] = '=';
-        w_check(w, xmlTextWriterWriteComment(w->w, BAD_CAST safe));
+        w_check(w, lx.xmlTextWriterWriteComment(w->w, BAD_CAST safe));
 }
 
 static void write_metadata(struct writer *w, const struct vm_plan *p)
 {
         start(w, "metadata");
-        w_check(w, xmlTextWriterStartElementNS(w->w, BAD_CAST DOMAIN_XML_NS_PREFIX, BAD_CAST "vm",
-                                               BAD_CAST DOMAIN_XML_NS));
+        w_check(w, lx.xmlTextWriterStartElementNS(w->w, BAD_CAST DOMAIN_XML_NS_PREFIX,
+                                                  BAD_CAST "vm", BAD_CAST DOMAIN_XML_NS));
 
         const struct {
                 const char *name, *value;
@@ -127,9 +262,9 @@ static void write_metadata(struct writer *w, const struct vm_plan *p)
 
         for (size_t i = 0; i < ELEMENTSOF(items); i++)
                 if (items[i].value)
-                        w_check(w, xmlTextWriterWriteElementNS(w->w, BAD_CAST DOMAIN_XML_NS_PREFIX,
-                                                               BAD_CAST items[i].name, NULL,
-                                                               BAD_CAST items[i].value));
+                        w_check(w, lx.xmlTextWriterWriteElementNS(
+                                           w->w, BAD_CAST DOMAIN_XML_NS_PREFIX,
+                                           BAD_CAST items[i].name, NULL, BAD_CAST items[i].value));
         end(w);
         end(w);
 }
@@ -456,11 +591,11 @@ static void write_commandline(struct writer *w, const struct vm_plan *p)
         }
         args = strv_push(args, "-cpu");
         args = strv_push(args, p->cpu_arg);
-        w_check(w,
-                xmlTextWriterStartElementNS(w->w, BAD_CAST "qemu", BAD_CAST "commandline", NULL));
+        w_check(w, lx.xmlTextWriterStartElementNS(w->w, BAD_CAST "qemu", BAD_CAST "commandline",
+                                                  NULL));
         STRV_FOREACH(a, args) {
-                w_check(w,
-                        xmlTextWriterStartElementNS(w->w, BAD_CAST "qemu", BAD_CAST "arg", NULL));
+                w_check(w, lx.xmlTextWriterStartElementNS(w->w, BAD_CAST "qemu", BAD_CAST "arg",
+                                                          NULL));
                 attr(w, "value", *a);
                 end(w);
         }
@@ -470,7 +605,8 @@ static void write_commandline(struct writer *w, const struct vm_plan *p)
 int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr)
 {
         struct writer wr, *w = &wr;
-        writer_begin(w);
+        if (writer_begin(w, reterr) < 0)
+                return -ENOENT;
 
         start(w, "domain");
         attr(w, "type", p->kvm ? "kvm" : "qemu");
@@ -506,27 +642,31 @@ int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr)
 
 char *domain_xml_metadata_spec(const char *xml)
 {
-        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "metadata.xml", NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        _cleanup_free_ char *err = NULL;
+        if (libxml2_load(&err) < 0)
+                return NULL;
+        xmlDocPtr doc = lx.xmlReadMemory(xml, (int) strlen(xml), "metadata.xml", NULL,
+                                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
                 return NULL;
         char *spec = NULL;
-        xmlNodePtr root = xmlDocGetRootElement(doc);
+        xmlNodePtr root = lx.xmlDocGetRootElement(doc);
         for (xmlNodePtr n = root ? root->children : NULL; n && !spec; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "spec")) {
-                        xmlChar *content = xmlNodeGetContent(n);
+                if (n->type == XML_ELEMENT_NODE && lx.xmlStrEqual(n->name, BAD_CAST "spec")) {
+                        xmlChar *content = lx.xmlNodeGetContent(n);
                         if (content)
                                 spec = xstrdup((const char *) content);
-                        xmlFree(content);
+                        (*lx.xmlFree_p)(content);
                 }
-        xmlFreeDoc(doc);
+        lx.xmlFreeDoc(doc);
         return spec;
 }
 
 int domain_xml_build_ppc(const struct ppc_guest *g, char **ret_xml, char **reterr)
 {
         struct writer wr, *w = &wr;
-        writer_begin(w);
+        if (writer_begin(w, reterr) < 0)
+                return -ENOENT;
         start(w, "domain");
         /* No KVM for PowerPC guests on x86 hosts. */
         attr(w, "type", "qemu");
