@@ -10,7 +10,7 @@ test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev python3 pciutils 
 	dosfstools mtools gdisk fdisk qemu-system-x86 qemu-system-ppc qemu-utils ovmf
 	grub-efi-amd64-bin grub-common libvirt-daemon-system libvirt-clients
 	libvirt-daemon-driver-qemu libplist-utils libxml2-utils nginx-light openssl curl
-	zip unzip openssh-client openssh-server)
+	zip unzip)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = test ] && want+=("${test_pkgs[@]}")
 
