@@ -195,6 +195,22 @@ static int open_in_root_walk(int rootfd, const char *path, int flags, mode_t mod
         return r;
 }
 
+/*
+ * openat2() with RESOLVE_IN_ROOT or RESOLVE_BENEATH fails with EAGAIN when any
+ * rename on the system races the lookup (the kernel cannot prove the path
+ * stayed inside): busy hosts and parallel tests see it. Try again a few times.
+ */
+static long openat2_retry(int dirfd, const char *path, struct open_how *how)
+{
+        long fd = -1;
+        for (unsigned i = 0; i < 64; i++) {
+                fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        return fd;
+}
+
 int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
 {
         flags |= O_CLOEXEC;
@@ -204,12 +220,14 @@ int root_openat(const struct root *r, const char *path, int flags, mode_t mode)
                         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
                 };
-                long fd = syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+                long fd = openat2_retry(r->fd, path, &how);
                 if (fd >= 0)
                         return (int) fd;
-                if (errno != ENOSYS)
+                if (errno != ENOSYS && errno != EAGAIN)
                         return -errno;
-                have_openat2 = false;
+                /* ENOSYS: an old kernel; EAGAIN: renames kept racing the lookup. */
+                if (errno == ENOSYS)
+                        have_openat2 = false;
         }
         return open_in_root_walk(r->fd, path, flags, mode);
 }
@@ -332,7 +350,7 @@ static int open_beneath(int dirfd, const char *name, int flags)
                         .flags = (unsigned long long) flags,
                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
                 };
-                long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+                long fd = openat2_retry(dirfd, name, &how);
                 if (fd >= 0)
                         return (int) fd;
                 if (errno != ENOSYS)
