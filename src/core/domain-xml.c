@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain-xml.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/xmlwriter.h>
@@ -10,7 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "config.h"
+#include "dlib.h"
 #include "ppc.h"
 #include "strutil.h"
 #include "strv.h"
@@ -19,130 +18,35 @@
  * libxml2 is loaded when a domain is first written or read: linked, it costs
  * every run of darwinkvm 2.8 ms at start-up.
  */
-static struct {
-        bool loaded;
-        DLSYM_MEMBER(xmlBufferContent);
-        DLSYM_MEMBER(xmlBufferCreate);
-        DLSYM_MEMBER(xmlBufferFree);
-        DLSYM_MEMBER(xmlDocGetRootElement);
-        DLSYM_MEMBER(xmlFreeDoc);
-        DLSYM_MEMBER(xmlFreeTextWriter);
-        DLSYM_MEMBER(xmlNewTextWriterMemory);
-        DLSYM_MEMBER(xmlNodeGetContent);
-        DLSYM_MEMBER(xmlReadMemory);
-        DLSYM_MEMBER(xmlStrEqual);
-        DLSYM_MEMBER(xmlTextWriterEndDocument);
-        DLSYM_MEMBER(xmlTextWriterEndElement);
-        DLSYM_MEMBER(xmlTextWriterSetIndent);
-        DLSYM_MEMBER(xmlTextWriterSetIndentString);
-        DLSYM_MEMBER(xmlTextWriterStartElement);
-        DLSYM_MEMBER(xmlTextWriterStartElementNS);
-        DLSYM_MEMBER(xmlTextWriterWriteAttribute);
-        DLSYM_MEMBER(xmlTextWriterWriteComment);
-        DLSYM_MEMBER(xmlTextWriterWriteElementNS);
-        DLSYM_MEMBER(xmlTextWriterWriteString);
-        __typeof__(xmlFree) *xmlFree_p;
-} lx;
+#define LIBXML2_SYMBOLS(X, T)       \
+ X(T, xmlBufferContent)             \
+ X(T, xmlBufferCreate)              \
+ X(T, xmlBufferFree)                \
+ X(T, xmlDocGetRootElement)         \
+ X(T, xmlFreeDoc)                   \
+ X(T, xmlFreeTextWriter)            \
+ X(T, xmlNewTextWriterMemory)       \
+ X(T, xmlNodeGetContent)            \
+ X(T, xmlReadMemory)                \
+ X(T, xmlStrEqual)                  \
+ X(T, xmlTextWriterEndDocument)     \
+ X(T, xmlTextWriterEndElement)      \
+ X(T, xmlTextWriterSetIndent)       \
+ X(T, xmlTextWriterSetIndentString) \
+ X(T, xmlTextWriterStartElement)    \
+ X(T, xmlTextWriterStartElementNS)  \
+ X(T, xmlTextWriterWriteAttribute)  \
+ X(T, xmlTextWriterWriteComment)    \
+ X(T, xmlTextWriterWriteElementNS)  \
+ X(T, xmlTextWriterWriteString)     \
+ X(T, xmlFree)
 
-static int libxml2_load(char **reterr)
-{
-        if (lx.loaded)
-                return 0;
-#if DKVM_DLOPEN_LIBS
-        void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                *reterr = xasprintf("libxml2 is not installed (%s)", dlerror());
-                return -ENOENT;
-        }
-#else
-        /* Linked (sanitizer builds): the same table, filled at link time. */
-        void *h = NULL;
-        static void *const linked[] = {
-                (void *) &xmlBufferContent,
-                (void *) &xmlBufferCreate,
-                (void *) &xmlBufferFree,
-                (void *) &xmlDocGetRootElement,
-                (void *) &xmlFreeDoc,
-                (void *) &xmlFreeTextWriter,
-                (void *) &xmlNewTextWriterMemory,
-                (void *) &xmlNodeGetContent,
-                (void *) &xmlReadMemory,
-                (void *) &xmlStrEqual,
-                (void *) &xmlTextWriterEndDocument,
-                (void *) &xmlTextWriterEndElement,
-                (void *) &xmlTextWriterSetIndent,
-                (void *) &xmlTextWriterSetIndentString,
-                (void *) &xmlTextWriterStartElement,
-                (void *) &xmlTextWriterStartElementNS,
-                (void *) &xmlTextWriterWriteAttribute,
-                (void *) &xmlTextWriterWriteComment,
-                (void *) &xmlTextWriterWriteElementNS,
-                (void *) &xmlTextWriterWriteString,
-                (void *) &xmlFree,
-        };
-#endif
-        static const char *const names[] = {
-                "xmlBufferContent",
-                "xmlBufferCreate",
-                "xmlBufferFree",
-                "xmlDocGetRootElement",
-                "xmlFreeDoc",
-                "xmlFreeTextWriter",
-                "xmlNewTextWriterMemory",
-                "xmlNodeGetContent",
-                "xmlReadMemory",
-                "xmlStrEqual",
-                "xmlTextWriterEndDocument",
-                "xmlTextWriterEndElement",
-                "xmlTextWriterSetIndent",
-                "xmlTextWriterSetIndentString",
-                "xmlTextWriterStartElement",
-                "xmlTextWriterStartElementNS",
-                "xmlTextWriterWriteAttribute",
-                "xmlTextWriterWriteComment",
-                "xmlTextWriterWriteElementNS",
-                "xmlTextWriterWriteString",
-                "xmlFree",
-        };
-        void **slots[] = {
-                (void **) &lx.xmlBufferContent,
-                (void **) &lx.xmlBufferCreate,
-                (void **) &lx.xmlBufferFree,
-                (void **) &lx.xmlDocGetRootElement,
-                (void **) &lx.xmlFreeDoc,
-                (void **) &lx.xmlFreeTextWriter,
-                (void **) &lx.xmlNewTextWriterMemory,
-                (void **) &lx.xmlNodeGetContent,
-                (void **) &lx.xmlReadMemory,
-                (void **) &lx.xmlStrEqual,
-                (void **) &lx.xmlTextWriterEndDocument,
-                (void **) &lx.xmlTextWriterEndElement,
-                (void **) &lx.xmlTextWriterSetIndent,
-                (void **) &lx.xmlTextWriterSetIndentString,
-                (void **) &lx.xmlTextWriterStartElement,
-                (void **) &lx.xmlTextWriterStartElementNS,
-                (void **) &lx.xmlTextWriterWriteAttribute,
-                (void **) &lx.xmlTextWriterWriteComment,
-                (void **) &lx.xmlTextWriterWriteElementNS,
-                (void **) &lx.xmlTextWriterWriteString,
-                (void **) &lx.xmlFree_p,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-#if DKVM_DLOPEN_LIBS
-                *slots[i] = dlsym(h, names[i]);
-#else
-                *slots[i] = linked[i];
-#endif
-                if (!*slots[i]) {
-                        *reterr = xasprintf("libxml2.so.2 lacks %s", names[i]);
-                        if (h)
-                                dlclose(h);
-                        return -ENOENT;
-                }
-        }
-        lx.loaded = true;
-        return 0;
-}
+struct libxml2_syms {
+        LIBXML2_SYMBOLS(DLIB_MEMBER, _)
+};
+static struct libxml2_syms lx;
+static struct dlib libxml2_lib =
+        DLIB_INIT("libxml2", "libxml2.so.2", &lx, struct libxml2_syms, LIBXML2_SYMBOLS);
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 #define OSK     "ourhardworkbythesewordsguardedpleasedontsteal(c)AppleComputerInc"
@@ -209,7 +113,7 @@ static void elem(struct writer *w, const char *name, const char *content, ...)
 /* An indented document in memory. Out of memory is fatal, as everywhere in darwinkvm. */
 static int writer_begin(struct writer *w, char **reterr)
 {
-        int r = libxml2_load(reterr);
+        int r = dlib_load(&libxml2_lib, reterr);
         if (r < 0)
                 return r;
         *w = (struct writer){ .buffer = lx.xmlBufferCreate() };
@@ -643,7 +547,7 @@ int domain_xml_build(const struct vm_plan *p, char **ret_xml, char **reterr)
 char *domain_xml_metadata_spec(const char *xml)
 {
         _cleanup_free_ char *err = NULL;
-        if (libxml2_load(&err) < 0)
+        if (dlib_load(&libxml2_lib, &err) < 0)
                 return NULL;
         xmlDocPtr doc = lx.xmlReadMemory(xml, (int) strlen(xml), "metadata.xml", NULL,
                                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -656,7 +560,7 @@ char *domain_xml_metadata_spec(const char *xml)
                         xmlChar *content = lx.xmlNodeGetContent(n);
                         if (content)
                                 spec = xstrdup((const char *) content);
-                        (*lx.xmlFree_p)(content);
+                        (*lx.xmlFree)(content);
                 }
         lx.xmlFreeDoc(doc);
         return spec;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "hooks.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <libkmod.h>
 #include <stdarg.h>
@@ -9,7 +8,7 @@
 
 #include "alloc.h"
 #include "buf.h"
-#include "config.h"
+#include "dlib.h"
 #include "hostfs.h"
 #include "macro.h"
 #include "strv.h"
@@ -19,70 +18,20 @@
  * libkmod is loaded when a module is first loaded or unloaded: linked, it costs
  * every run of darwinkvm 2.6 ms at start-up.
  */
-static struct {
-        bool loaded;
-        DLSYM_MEMBER(kmod_module_new_from_name);
-        DLSYM_MEMBER(kmod_module_probe_insert_module);
-        DLSYM_MEMBER(kmod_module_remove_module);
-        DLSYM_MEMBER(kmod_module_unref);
-        DLSYM_MEMBER(kmod_new);
-        DLSYM_MEMBER(kmod_unref);
-} lk;
+#define LIBKMOD_SYMBOLS(X, T)          \
+ X(T, kmod_module_new_from_name)       \
+ X(T, kmod_module_probe_insert_module) \
+ X(T, kmod_module_remove_module)       \
+ X(T, kmod_module_unref)               \
+ X(T, kmod_new)                        \
+ X(T, kmod_unref)
 
-static int libkmod_load(char **reterr)
-{
-        if (lk.loaded)
-                return 0;
-#if DKVM_DLOPEN_LIBS
-        void *h = dlopen("libkmod.so.2", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                *reterr = xasprintf("libkmod is not installed (%s)", dlerror());
-                return -ENOENT;
-        }
-#else
-        /* Linked (sanitizer builds): the same table, filled at link time. */
-        void *h = NULL;
-        static void *const linked[] = {
-                (void *) &kmod_module_new_from_name,
-                (void *) &kmod_module_probe_insert_module,
-                (void *) &kmod_module_remove_module,
-                (void *) &kmod_module_unref,
-                (void *) &kmod_new,
-                (void *) &kmod_unref,
-        };
-#endif
-        static const char *const names[] = {
-                "kmod_module_new_from_name",
-                "kmod_module_probe_insert_module",
-                "kmod_module_remove_module",
-                "kmod_module_unref",
-                "kmod_new",
-                "kmod_unref",
-        };
-        void **slots[] = {
-                (void **) &lk.kmod_module_new_from_name,
-                (void **) &lk.kmod_module_probe_insert_module,
-                (void **) &lk.kmod_module_remove_module,
-                (void **) &lk.kmod_module_unref,
-                (void **) &lk.kmod_new,
-                (void **) &lk.kmod_unref,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-#if DKVM_DLOPEN_LIBS
-                *slots[i] = dlsym(h, names[i]);
-#else
-                *slots[i] = linked[i];
-#endif
-                if (!*slots[i]) {
-                        *reterr = xasprintf("libkmod.so.2 lacks %s", names[i]);
-                        if (h)
-                                dlclose(h);
-                        return -ENOENT;
-                }
-        }
-        lk.loaded = true;
-        return 0;
-}
+struct libkmod_syms {
+        LIBKMOD_SYMBOLS(DLIB_MEMBER, _)
+};
+static struct libkmod_syms lk;
+static struct dlib libkmod_lib =
+        DLIB_INIT("libkmod", "libkmod.so.2", &lk, struct libkmod_syms, LIBKMOD_SYMBOLS);
 
 static const char *const reset_names[RESET_COUNT] = {
         [RESET_NONE] = "none",
@@ -378,7 +327,7 @@ static int kmod_change(struct prep *p, const char *name, bool load, char **reter
                 prep_log(p, "would %s module %s", load ? "load" : "unload", name);
                 return 0;
         }
-        int r = libkmod_load(reterr);
+        int r = dlib_load(&libkmod_lib, reterr);
         if (r < 0)
                 return r;
         struct kmod_ctx *ctx = lk.kmod_new(NULL, NULL);

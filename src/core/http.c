@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <strings.h>
@@ -13,75 +12,30 @@
 #include "alloc.h"
 #include "buf.h"
 #include "config.h"
+#include "dlib.h"
 #include "strv.h"
 
 /*
  * libcurl is loaded on the first transfer: linked, it costs every run of
  * darwinkvm 8 ms at start-up, downloads or not.
  */
-static struct {
-        bool loaded;
-        DLSYM_MEMBER(curl_easy_cleanup);
-        DLSYM_MEMBER(curl_easy_getinfo);
-        DLSYM_MEMBER(curl_easy_init);
-        DLSYM_MEMBER(curl_easy_perform);
-        DLSYM_MEMBER(curl_easy_setopt);
-        DLSYM_MEMBER(curl_easy_strerror);
-        DLSYM_MEMBER(curl_global_init);
-        DLSYM_MEMBER(curl_slist_append);
-        DLSYM_MEMBER(curl_slist_free_all);
-} lc;
+#define LIBCURL_SYMBOLS(X, T) \
+ X(T, curl_easy_cleanup)      \
+ X(T, curl_easy_getinfo)      \
+ X(T, curl_easy_init)         \
+ X(T, curl_easy_perform)      \
+ X(T, curl_easy_setopt)       \
+ X(T, curl_easy_strerror)     \
+ X(T, curl_global_init)       \
+ X(T, curl_slist_append)      \
+ X(T, curl_slist_free_all)
 
-static int libcurl_load(char **reterr)
-{
-        if (lc.loaded)
-                return 0;
-#if DKVM_DLOPEN_LIBS
-        void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                *reterr = xasprintf("libcurl is not installed (%s)", dlerror());
-                return -ENOENT;
-        }
-#else
-        /* Linked (sanitizer builds): the same table, filled at link time. */
-        void *h = NULL;
-        static void *const linked[] = {
-                (void *) &curl_easy_cleanup,   (void *) &curl_easy_getinfo,
-                (void *) &curl_easy_init,      (void *) &curl_easy_perform,
-                (void *) &curl_easy_setopt,    (void *) &curl_easy_strerror,
-                (void *) &curl_global_init,    (void *) &curl_slist_append,
-                (void *) &curl_slist_free_all,
-        };
-#endif
-        static const char *const names[] = {
-                "curl_easy_cleanup", "curl_easy_getinfo", "curl_easy_init",
-                "curl_easy_perform", "curl_easy_setopt",  "curl_easy_strerror",
-                "curl_global_init",  "curl_slist_append", "curl_slist_free_all",
-        };
-        void **slots[] = {
-                (void **) &lc.curl_easy_cleanup,   (void **) &lc.curl_easy_getinfo,
-                (void **) &lc.curl_easy_init,      (void **) &lc.curl_easy_perform,
-                (void **) &lc.curl_easy_setopt,    (void **) &lc.curl_easy_strerror,
-                (void **) &lc.curl_global_init,    (void **) &lc.curl_slist_append,
-                (void **) &lc.curl_slist_free_all,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-#if DKVM_DLOPEN_LIBS
-                *slots[i] = dlsym(h, names[i]);
-#else
-                *slots[i] = linked[i];
-#endif
-                if (!*slots[i]) {
-                        *reterr = xasprintf("libcurl.so.4 lacks %s", names[i]);
-                        if (h)
-                                dlclose(h);
-                        return -ENOENT;
-                }
-        }
-        lc.curl_global_init(CURL_GLOBAL_DEFAULT);
-        lc.loaded = true;
-        return 0;
-}
+struct libcurl_syms {
+        LIBCURL_SYMBOLS(DLIB_MEMBER, _)
+};
+static struct libcurl_syms lc;
+static struct dlib libcurl_lib =
+        DLIB_INIT("libcurl", "libcurl.so.4", &lc, struct libcurl_syms, LIBCURL_SYMBOLS);
 
 void http_response_release(struct http_response *r)
 {
@@ -280,7 +234,7 @@ int http_request(const char *method, const char *url, const char *body,
                  const struct http_options *o, size_t max_body, struct http_response *ret,
                  char **reterr)
 {
-        int k = libcurl_load(reterr);
+        int k = dlib_load(&libcurl_lib, reterr);
         if (k < 0)
                 return k;
         struct transfer t = { .o = o, .max_body = max_body };
@@ -317,7 +271,7 @@ int http_request(const char *method, const char *url, const char *body,
 int http_get_stream(const char *url, uint64_t offset, const struct http_options *o,
                     const struct http_stream_callbacks *cb, long *ret_status, char **reterr)
 {
-        int k = libcurl_load(reterr);
+        int k = dlib_load(&libcurl_lib, reterr);
         if (k < 0)
                 return k;
         struct transfer t = { .o = o, .cb = cb, .offset = offset };

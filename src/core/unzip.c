@@ -3,14 +3,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
-#include "config.h"
+#include "dlib.h"
 #include "fileio.h"
 #include "strv.h"
 
@@ -18,98 +17,27 @@
  * libarchive is loaded when a zip is first opened: linked, it costs every run
  * of darwinkvm 4 ms at start-up.
  */
-static struct {
-        bool loaded;
-        DLSYM_MEMBER(archive_entry_filetype);
-        DLSYM_MEMBER(archive_entry_hardlink);
-        DLSYM_MEMBER(archive_entry_pathname);
-        DLSYM_MEMBER(archive_entry_size);
-        DLSYM_MEMBER(archive_entry_size_is_set);
-        DLSYM_MEMBER(archive_error_string);
-        DLSYM_MEMBER(archive_read_data_block);
-        DLSYM_MEMBER(archive_read_free);
-        DLSYM_MEMBER(archive_read_new);
-        DLSYM_MEMBER(archive_read_next_header);
-        DLSYM_MEMBER(archive_read_open_filename);
-        DLSYM_MEMBER(archive_read_open_memory);
-        DLSYM_MEMBER(archive_read_support_format_zip);
-} la;
+#define LIBARCHIVE_SYMBOLS(X, T)  \
+ X(T, archive_entry_filetype)     \
+ X(T, archive_entry_hardlink)     \
+ X(T, archive_entry_pathname)     \
+ X(T, archive_entry_size)         \
+ X(T, archive_entry_size_is_set)  \
+ X(T, archive_error_string)       \
+ X(T, archive_read_data_block)    \
+ X(T, archive_read_free)          \
+ X(T, archive_read_new)           \
+ X(T, archive_read_next_header)   \
+ X(T, archive_read_open_filename) \
+ X(T, archive_read_open_memory)   \
+ X(T, archive_read_support_format_zip)
 
-static int libarchive_load(char **reterr)
-{
-        if (la.loaded)
-                return 0;
-#if DKVM_DLOPEN_LIBS
-        void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                *reterr = xasprintf("libarchive is not installed (%s)", dlerror());
-                return -ENOENT;
-        }
-#else
-        /* Linked (sanitizer builds): the same table, filled at link time. */
-        void *h = NULL;
-        static void *const linked[] = {
-                (void *) &archive_entry_filetype,
-                (void *) &archive_entry_hardlink,
-                (void *) &archive_entry_pathname,
-                (void *) &archive_entry_size,
-                (void *) &archive_entry_size_is_set,
-                (void *) &archive_error_string,
-                (void *) &archive_read_data_block,
-                (void *) &archive_read_free,
-                (void *) &archive_read_new,
-                (void *) &archive_read_next_header,
-                (void *) &archive_read_open_filename,
-                (void *) &archive_read_open_memory,
-                (void *) &archive_read_support_format_zip,
-        };
-#endif
-        static const char *const names[] = {
-                "archive_entry_filetype",
-                "archive_entry_hardlink",
-                "archive_entry_pathname",
-                "archive_entry_size",
-                "archive_entry_size_is_set",
-                "archive_error_string",
-                "archive_read_data_block",
-                "archive_read_free",
-                "archive_read_new",
-                "archive_read_next_header",
-                "archive_read_open_filename",
-                "archive_read_open_memory",
-                "archive_read_support_format_zip",
-        };
-        void **slots[] = {
-                (void **) &la.archive_entry_filetype,
-                (void **) &la.archive_entry_hardlink,
-                (void **) &la.archive_entry_pathname,
-                (void **) &la.archive_entry_size,
-                (void **) &la.archive_entry_size_is_set,
-                (void **) &la.archive_error_string,
-                (void **) &la.archive_read_data_block,
-                (void **) &la.archive_read_free,
-                (void **) &la.archive_read_new,
-                (void **) &la.archive_read_next_header,
-                (void **) &la.archive_read_open_filename,
-                (void **) &la.archive_read_open_memory,
-                (void **) &la.archive_read_support_format_zip,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-#if DKVM_DLOPEN_LIBS
-                *slots[i] = dlsym(h, names[i]);
-#else
-                *slots[i] = linked[i];
-#endif
-                if (!*slots[i]) {
-                        *reterr = xasprintf("libarchive.so.13 lacks %s", names[i]);
-                        if (h)
-                                dlclose(h);
-                        return -ENOENT;
-                }
-        }
-        la.loaded = true;
-        return 0;
-}
+struct libarchive_syms {
+        LIBARCHIVE_SYMBOLS(DLIB_MEMBER, _)
+};
+static struct libarchive_syms la;
+static struct dlib libarchive_lib = DLIB_INIT("libarchive", "libarchive.so.13", &la,
+                                              struct libarchive_syms, LIBARCHIVE_SYMBOLS);
 
 #define READ_BLOCK (256u * 1024)
 
@@ -152,7 +80,7 @@ static void limits_defaults(const struct unzip_limits *in, struct unzip_limits *
 
 static struct archive *open_zip(const char *path, const void *mem, size_t len, char **reterr)
 {
-        if (libarchive_load(reterr) < 0)
+        if (dlib_load(&libarchive_lib, reterr) < 0)
                 return NULL;
         struct archive *a = la.archive_read_new();
         if (!a)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "virt.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 #include <libvirt/virterror.h>
 
 #include "alloc.h"
-#include "config.h"
+#include "dlib.h"
 #include "domain-xml.h"
 #include "strutil.h"
 
@@ -20,110 +19,37 @@
  * libvirt is loaded when a verb first talks to it: linked, it costs every run of
  * darwinkvm 16 ms at start-up (GLib, GnuTLS...), most of the doctor's budget.
  */
-static struct {
-        bool loaded;
-        virConnectAuthPtr *auth_default; /* &virConnectAuthPtrDefault */
-        DLSYM_MEMBER(virConnectClose);
-        DLSYM_MEMBER(virConnectGetURI);
-        DLSYM_MEMBER(virConnectOpenAuth);
-        DLSYM_MEMBER(virDomainCreate);
-        DLSYM_MEMBER(virDomainDefineXMLFlags);
-        DLSYM_MEMBER(virDomainDestroy);
-        DLSYM_MEMBER(virDomainFree);
-        DLSYM_MEMBER(virDomainGetAutostart);
-        DLSYM_MEMBER(virDomainGetInfo);
-        DLSYM_MEMBER(virDomainGetMetadata);
-        DLSYM_MEMBER(virDomainGetState);
-        DLSYM_MEMBER(virDomainGetUUIDString);
-        DLSYM_MEMBER(virDomainIsActive);
-        DLSYM_MEMBER(virDomainIsPersistent);
-        DLSYM_MEMBER(virDomainLookupByName);
-        DLSYM_MEMBER(virDomainShutdown);
-        DLSYM_MEMBER(virDomainUndefine);
-        DLSYM_MEMBER(virDomainUndefineFlags);
-        DLSYM_MEMBER(virGetLastError);
-        DLSYM_MEMBER(virGetLastErrorMessage);
-        DLSYM_MEMBER(virInitialize);
-        DLSYM_MEMBER(virSetErrorFunc);
-} lv;
+#define LIBVIRT_SYMBOLS(X, T)  \
+ X(T, virConnectClose)         \
+ X(T, virConnectGetURI)        \
+ X(T, virConnectOpenAuth)      \
+ X(T, virDomainCreate)         \
+ X(T, virDomainDefineXMLFlags) \
+ X(T, virDomainDestroy)        \
+ X(T, virDomainFree)           \
+ X(T, virDomainGetAutostart)   \
+ X(T, virDomainGetInfo)        \
+ X(T, virDomainGetMetadata)    \
+ X(T, virDomainGetState)       \
+ X(T, virDomainGetUUIDString)  \
+ X(T, virDomainIsActive)       \
+ X(T, virDomainIsPersistent)   \
+ X(T, virDomainLookupByName)   \
+ X(T, virDomainShutdown)       \
+ X(T, virDomainUndefine)       \
+ X(T, virDomainUndefineFlags)  \
+ X(T, virGetLastError)         \
+ X(T, virGetLastErrorMessage)  \
+ X(T, virInitialize)           \
+ X(T, virSetErrorFunc)         \
+ X(T, virConnectAuthPtrDefault)
 
-static int libvirt_load(char **reterr)
-{
-        if (lv.loaded)
-                return 0;
-#if DKVM_DLOPEN_LIBS
-        void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                *reterr = xasprintf("libvirt is not installed (%s)", dlerror());
-                return -ENOENT;
-        }
-#else
-        /* Linked (sanitizer builds): the same table, filled at link time. */
-        void *h = NULL;
-        static void *const linked[] = {
-                (void *) &virConnectClose,         (void *) &virConnectGetURI,
-                (void *) &virConnectOpenAuth,      (void *) &virDomainCreate,
-                (void *) &virDomainDefineXMLFlags, (void *) &virDomainDestroy,
-                (void *) &virDomainFree,           (void *) &virDomainGetAutostart,
-                (void *) &virDomainGetInfo,        (void *) &virDomainGetMetadata,
-                (void *) &virDomainGetState,       (void *) &virDomainGetUUIDString,
-                (void *) &virDomainIsActive,       (void *) &virDomainIsPersistent,
-                (void *) &virDomainLookupByName,   (void *) &virDomainShutdown,
-                (void *) &virDomainUndefine,       (void *) &virDomainUndefineFlags,
-                (void *) &virGetLastError,         (void *) &virGetLastErrorMessage,
-                (void *) &virInitialize,           (void *) &virSetErrorFunc,
-        };
-#endif
-        static const char *const names[] = {
-                "virConnectClose",      "virConnectGetURI",        "virConnectOpenAuth",
-                "virDomainCreate",      "virDomainDefineXMLFlags", "virDomainDestroy",
-                "virDomainFree",        "virDomainGetAutostart",   "virDomainGetInfo",
-                "virDomainGetMetadata", "virDomainGetState",       "virDomainGetUUIDString",
-                "virDomainIsActive",    "virDomainIsPersistent",   "virDomainLookupByName",
-                "virDomainShutdown",    "virDomainUndefine",       "virDomainUndefineFlags",
-                "virGetLastError",      "virGetLastErrorMessage",  "virInitialize",
-                "virSetErrorFunc",
-        };
-        void **slots[] = {
-                (void **) &lv.virConnectClose,         (void **) &lv.virConnectGetURI,
-                (void **) &lv.virConnectOpenAuth,      (void **) &lv.virDomainCreate,
-                (void **) &lv.virDomainDefineXMLFlags, (void **) &lv.virDomainDestroy,
-                (void **) &lv.virDomainFree,           (void **) &lv.virDomainGetAutostart,
-                (void **) &lv.virDomainGetInfo,        (void **) &lv.virDomainGetMetadata,
-                (void **) &lv.virDomainGetState,       (void **) &lv.virDomainGetUUIDString,
-                (void **) &lv.virDomainIsActive,       (void **) &lv.virDomainIsPersistent,
-                (void **) &lv.virDomainLookupByName,   (void **) &lv.virDomainShutdown,
-                (void **) &lv.virDomainUndefine,       (void **) &lv.virDomainUndefineFlags,
-                (void **) &lv.virGetLastError,         (void **) &lv.virGetLastErrorMessage,
-                (void **) &lv.virInitialize,           (void **) &lv.virSetErrorFunc,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-#if DKVM_DLOPEN_LIBS
-                *slots[i] = dlsym(h, names[i]);
-#else
-                *slots[i] = linked[i];
-#endif
-                if (!*slots[i]) {
-                        *reterr = xasprintf("libvirt.so.0 lacks %s", names[i]);
-                        if (h)
-                                dlclose(h);
-                        return -ENOENT;
-                }
-        }
-#if DKVM_DLOPEN_LIBS
-        lv.auth_default = dlsym(h, "virConnectAuthPtrDefault");
-#else
-        lv.auth_default = &virConnectAuthPtrDefault;
-#endif
-        if (!lv.auth_default) {
-                *reterr = xstrdup("libvirt.so.0 lacks virConnectAuthPtrDefault");
-                if (h)
-                        dlclose(h);
-                return -ENOENT;
-        }
-        lv.loaded = true;
-        return 0;
-}
+struct libvirt_syms {
+        LIBVIRT_SYMBOLS(DLIB_MEMBER, _)
+};
+static struct libvirt_syms lv;
+static struct dlib libvirt_lib =
+        DLIB_INIT("libvirt", "libvirt.so.0", &lv, struct libvirt_syms, LIBVIRT_SYMBOLS);
 
 struct virt_conn {
         virConnectPtr conn;
@@ -153,7 +79,7 @@ const char *virt_default_uri(void)
 
 int virt_open(const char *uri, struct virt_conn **ret, char **reterr)
 {
-        int k = libvirt_load(reterr);
+        int k = dlib_load(&libvirt_lib, reterr);
         if (k < 0)
                 return k;
         lv.virSetErrorFunc(NULL, quiet_errors);
@@ -162,7 +88,7 @@ int virt_open(const char *uri, struct virt_conn **ret, char **reterr)
                 return -EIO;
         }
         const char *u = uri ? uri : virt_default_uri();
-        virConnectPtr conn = lv.virConnectOpenAuth(u, *lv.auth_default, 0);
+        virConnectPtr conn = lv.virConnectOpenAuth(u, *lv.virConnectAuthPtrDefault, 0);
         if (!conn) {
                 *reterr = last_error(u);
                 return -ECONNREFUSED;
