@@ -2,7 +2,9 @@
 #include "fileio.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -330,4 +332,58 @@ int rm_rf_at(int dfd, const char *name)
 int rm_rf(const char *path)
 {
         return rm_rf_at(AT_FDCWD, path);
+}
+
+#define COPY_BUFFER_BYTES (1u << 20)
+
+int copy_sparse(int src, int dst, uint64_t size, char **reterr)
+{
+        if (ioctl(dst, FICLONE, src) == 0)
+                return 0;
+        if (ftruncate(dst, (off_t) size) < 0) {
+                *reterr = xasprintf("cannot size the copy: %m");
+                return -errno;
+        }
+        off_t pos = 0;
+        while ((uint64_t) pos < size) {
+                off_t data = lseek(src, pos, SEEK_DATA);
+                if (data < 0)
+                        break; /* ENXIO: only a hole is left */
+                off_t hole = lseek(src, data, SEEK_HOLE);
+                if (hole < 0)
+                        hole = (off_t) size;
+                off_t in = data, outp = data;
+                while (in < hole) {
+                        ssize_t n = copy_file_range(src, &in, dst, &outp, (size_t) (hole - in), 0);
+                        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+                                /* No in-kernel copy here: plain reads and writes. */
+                                _cleanup_free_ uint8_t *buf = xmalloc(COPY_BUFFER_BYTES);
+                                while (in < hole) {
+                                        size_t want =
+                                                (size_t) (hole - in < (off_t) COPY_BUFFER_BYTES
+                                                                  ? hole - in
+                                                                  : (off_t) COPY_BUFFER_BYTES);
+                                        ssize_t got = pread_full(src, buf, want, in);
+                                        if (got <= 0)
+                                                break;
+                                        if (pwrite_all(dst, buf, (size_t) got, in) < 0)
+                                                break;
+                                        in += got;
+                                }
+                                outp = in;
+                                break;
+                        }
+                        if (n <= 0) {
+                                *reterr = xasprintf("cannot copy: %s",
+                                                    n < 0 ? strerror(errno) : "short copy");
+                                return n < 0 ? -errno : -EIO;
+                        }
+                }
+                if (in < hole) {
+                        *reterr = xasprintf("cannot copy: %m");
+                        return -EIO;
+                }
+                pos = hole;
+        }
+        return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct atomic_file {
@@ -65,3 +66,9 @@ int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 /* The same for @name inside the directory @dfd. */
 int rm_rf_at(int dfd, const char *name);
+
+/*
+ * Copies @size bytes of @src into @dst keeping holes: a reflink where the file
+ * system can, else copy_file_range (or reads and writes) of the data ranges only.
+ */
+int copy_sparse(int src, int dst, uint64_t size, char **reterr);

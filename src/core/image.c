@@ -4,10 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -682,56 +680,6 @@ void image_close(struct image *im)
         free(im);
 }
 
-/* The copy of the image that a change goes to: a reflink, else a sparse copy. */
-static int clone_into(int src, int dst, uint64_t size, char **reterr)
-{
-        if (ioctl(dst, FICLONE, src) == 0)
-                return 0;
-        if (ftruncate(dst, (off_t) size) < 0) {
-                *reterr = xasprintf("cannot size the copy of the image: %m");
-                return -errno;
-        }
-        off_t pos = 0;
-        while ((uint64_t) pos < size) {
-                off_t data = lseek(src, pos, SEEK_DATA);
-                if (data < 0)
-                        break; /* ENXIO: only a hole is left */
-                off_t hole = lseek(src, data, SEEK_HOLE);
-                if (hole < 0)
-                        hole = (off_t) size;
-                off_t in = data, outp = data;
-                while (in < hole) {
-                        ssize_t n = copy_file_range(src, &in, dst, &outp, (size_t) (hole - in), 0);
-                        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-                                /* No in-kernel copy here: plain reads and writes. */
-                                _cleanup_free_ uint8_t *buf = xmalloc(STREAM_BYTES);
-                                while (in < hole) {
-                                        size_t want = (size_t) MIN((off_t) STREAM_BYTES, hole - in);
-                                        ssize_t got = pread_full(src, buf, want, in);
-                                        if (got <= 0)
-                                                break;
-                                        if (pwrite_all(dst, buf, (size_t) got, in) < 0)
-                                                break;
-                                        in += got;
-                                }
-                                outp = in;
-                                break;
-                        }
-                        if (n <= 0) {
-                                *reterr = xasprintf("cannot copy the image: %s",
-                                                    n < 0 ? strerror(errno) : "short copy");
-                                return n < 0 ? -errno : -EIO;
-                        }
-                }
-                if (in < hole) {
-                        *reterr = xasprintf("cannot copy the image: %m");
-                        return -EIO;
-                }
-                pos = hole;
-        }
-        return 0;
-}
-
 static int open_volume(struct image *im, uint64_t size, unsigned long long fail_at, char **reterr)
 {
         uint8_t head[34 * GPT_SECTOR];
@@ -778,7 +726,7 @@ int image_open(const char *path, bool writable, unsigned long long fail_at_write
                         *reterr = xasprintf("%s: %m", im->af.tmp_name);
                         return -errno;
                 }
-                r = clone_into(fd, im->fd, (uint64_t) st.st_size, reterr);
+                r = copy_sparse(fd, im->fd, (uint64_t) st.st_size, reterr);
                 if (r < 0)
                         return r;
         } else

@@ -2,8 +2,6 @@
 #include "verify.h"
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -32,17 +30,12 @@ void verify_result_release(struct verify_result *r)
         *r = (struct verify_result){};
 }
 
-/* A sparse copy: a reflink where the file system can, else copy_file_range. */
+/* A sparse copy of the file @from at @to. */
 static int copy_file(const char *from, const char *to, char **reterr)
 {
         _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
-        if (in < 0) {
-                int r = -errno;
-                *reterr = xasprintf("%s: %s", from, strerror(errno));
-                return r;
-        }
         struct stat st;
-        if (fstat(in, &st) < 0) {
+        if (in < 0 || fstat(in, &st) < 0) {
                 int r = -errno;
                 *reterr = xasprintf("%s: %s", from, strerror(errno));
                 return r;
@@ -53,36 +46,11 @@ static int copy_file(const char *from, const char *to, char **reterr)
                 *reterr = xasprintf("%s: %s", to, strerror(errno));
                 return r;
         }
-        if (ioctl(out, FICLONE, in) == 0)
-                return 0;
-        /* Copy the data ranges only, so the copy stays as sparse as the image. */
-        off_t pos = 0;
-        while (pos < st.st_size) {
-                off_t data = lseek(in, pos, SEEK_DATA);
-                if (data < 0)
-                        break;
-                off_t hole = lseek(in, data, SEEK_HOLE);
-                if (hole < 0)
-                        hole = st.st_size;
-                off_t src = data, dst = data;
-                while (src < hole) {
-                        ssize_t n = copy_file_range(in, &src, out, &dst, (size_t) (hole - src), 0);
-                        if (n < 0) {
-                                int r = -errno;
-                                *reterr = xasprintf("%s: copy: %s", to, strerror(errno));
-                                return r;
-                        }
-                        if (n == 0)
-                                break;
-                }
-                pos = hole;
-        }
-        if (ftruncate(out, st.st_size) < 0) {
-                int r = -errno;
-                *reterr = xasprintf("%s: %s", to, strerror(errno));
-                return r;
-        }
-        return 0;
+        _cleanup_free_ char *err = NULL;
+        int r = copy_sparse(in, out, (uint64_t) st.st_size, &err);
+        if (r < 0)
+                *reterr = xasprintf("%s: %s", to, err);
+        return r;
 }
 
 static int read_fd_all(int fd, char **ret, size_t *ret_len)
