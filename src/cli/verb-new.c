@@ -144,11 +144,6 @@ static int apply_host_changes(struct cli_context *ctx, const struct new_plan *pl
         change_set_release(&cs);
         bool dry = p.dry_run;
         prep_release(&p);
-        if (r == -EOPNOTSUPP) {
-                /* No bootloader darwinkvm can edit: the exact manual steps, and go on. */
-                cli_warn(ctx, "host changes: %s", err);
-                return 0;
-        }
         if (r < 0)
                 return cli_error(EXIT_ENV, "host changes: %s", err);
         if (dry && !ctx->json)

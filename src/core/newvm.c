@@ -928,15 +928,25 @@ int new_host_changes(const struct new_plan *plan, const struct host *h, const st
 {
         int k;
         if (plan->kernel_params) {
-                k = bootloader_plan(h, r, cs, plan->kernel_params, NULL, reterr);
-                if (k < 0)
+                _cleanup_free_ char *err = NULL;
+                k = bootloader_plan(h, r, cs, plan->kernel_params, NULL, &err);
+                /* No bootloader darwinkvm can edit: the exact manual steps, and the rest goes on.
+                 */
+                if (k == -EOPNOTSUPP)
+                        *ret_notes = strv_consume(*ret_notes, TAKE_PTR(err));
+                else if (k < 0) {
+                        *reterr = TAKE_PTR(err);
                         return k;
+                }
         }
         if (plan->mode == PASSTHROUGH_SINGLE) {
                 char *const vms[] = { plan->name, NULL };
-                k = hooks_install_plan(h, c, r, vms, plan->gpu_bdf, -1, cs, ret_notes, reterr);
+                _cleanup_strv_free_ char **hook_notes = NULL;
+                k = hooks_install_plan(h, c, r, vms, plan->gpu_bdf, -1, cs, &hook_notes, reterr);
                 if (k < 0)
                         return k;
+                STRV_FOREACH(n, hook_notes)
+                        *ret_notes = strv_push(*ret_notes, *n);
         } else if (plan->mode == PASSTHROUGH_DUAL) {
                 char *const bdfs[] = { plan->gpu_bdf, NULL };
                 struct vfio_target t = {};

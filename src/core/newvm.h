@@ -118,7 +118,8 @@ struct change_set;
  * The host changes @plan lists, as one change set of the journal recorded
  * under "new:NAME" (so that `rm NAME` can take them back): kernel parameters
  * through the bootloader, single-GPU hooks for this VM, or vfio-pci binding at
- * boot for a second GPU. *ret_notes: what the user should know.
+ * boot for a second GPU. *ret_notes: what the user should know, among it the
+ * manual steps for a bootloader darwinkvm cannot edit (the other changes go on).
  */
 int new_host_changes(const struct new_plan *plan, const struct host *h, const struct compat *c,
                      const struct root *r, struct change_set *cs, char ***ret_notes, char **reterr);

@@ -97,6 +97,18 @@ contains "defined" "$out" "Defined boot on test:///default"
 check "verify reaches the picker" 0 "$bin" verify boot --timeout 120
 contains "verify: picker" "$out" "verdict: boots to the OpenCore picker"
 
+# ---- bad input and a host darwinkvm cannot edit ----
+check "a missing --opencore-zip" 2 "$bin" new bad --opencore-zip "$tmp/none.zip" --plan
+contains "names the file" "$err" "--opencore-zip $tmp/none.zip"
+cp -a "$tests_dir/fixtures/hosts/amd-navi21" "$tmp/noboot"
+rm -rf "$tmp/noboot/boot" "$tmp/noboot/etc/kernel"
+check "unknown bootloader: the VM is made anyway" 0 "$bin" --root "$tmp/noboot" new noboot --macos 14 \
+	--gpu 0000:0b:00.0 --no-define --no-recovery --seed n --server "$NGINX_URL" --yes
+contains "unknown bootloader: the exact manual steps" "$out" "note: no GRUB, systemd-boot, kernelstub or grubby configuration found; do it by hand"
+run "$bin" --root "$tmp/noboot" --json host status
+contains "unknown bootloader: the hooks are made all the same" "$(printf '%s' "$out" | python3 -c 'import json,sys; print([e["verb"] for e in json.load(sys.stdin)["entries"]])')" "['new:noboot']"
+check "rm noboot" 0 "$bin" --root "$tmp/noboot" rm noboot --yes --connect test:///default
+
 check "list shows it" 0 "$bin" list
 contains "list" "$out" "boot"
 check "rm" 0 "$bin" rm boot --yes
@@ -127,8 +139,11 @@ entries=$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(
 [ "$entries" = 1 ] && pass "GPU VM: one journal entry" || fail "GPU VM: $entries journal entries"
 check "GPU VM: rm" 0 "$bin" --root "$tmp/host" rm gpuvm --yes --connect test:///default
 contains "GPU VM: rm undid the host changes" "$out" "Undid 1 host change"
-rm -rf "$tmp/host/var/lib/darwinkvm/journal" 2>/dev/null && rmdir -p "$tmp/host/var/lib/darwinkvm" 2>/dev/null
 run "$bin" --root "$tmp/host" --json host status
+entries=$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
+[ "$entries" = 0 ] && pass "GPU VM: no journal entry left" || fail "GPU VM: $entries journal entries left"
+# The journal's directories stay (empty) for the next change; anything left in them fails rmdir.
+rmdir "$tmp/host/var/lib/darwinkvm/journal" "$tmp/host/var/lib/darwinkvm" "$tmp/host/var/lib" 2>/dev/null
 if same_host; then pass "GPU VM: every host file back byte for byte"; else fail "GPU VM: host differs after rm" "$(head -20 "$tmp/host.diff")"; fi
 
 done_testing
