@@ -108,6 +108,10 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
         size_t next = 0, pos = 0, reported = 0;
         progress_stage(progress, "boot", "starting", 0, (unsigned) n_stages);
         for (;;) {
+                /* Asked before reading, so that what a guest wrote just before it stopped counts.
+                 */
+                int status = 0;
+                bool exited = !alive(userdata, &status);
                 if (fd < 0)
                         fd = open(serial_path, O_RDONLY | O_CLOEXEC);
                 if (fd >= 0) {
@@ -134,27 +138,9 @@ int bootcheck_watch(const char *serial_path, const struct boot_stage *stages, si
                 }
                 if (next == n_stages)
                         break;
-                int status = 0;
-                if (!alive(userdata, &status)) {
+                if (exited) {
                         ret->guest_exited = true;
                         ret->exit_status = status;
-                        /* Read what it wrote last before deciding. */
-                        if (fd >= 0) {
-                                char chunk[16384];
-                                ssize_t n;
-                                while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-                                        buf_put(&log, chunk, (size_t) n);
-                        }
-                        while (next < n_stages) {
-                                size_t end = find_marker(log.s ? log.s : "", log.len, pos,
-                                                         stages[next].markers);
-                                if (!end)
-                                        break;
-                                ret->reached[next] = true;
-                                ret->at_ms[next] = now_ms() - start;
-                                pos = end;
-                                next++;
-                        }
                         break;
                 }
                 if (t >= timeout_ms)
